@@ -1,0 +1,152 @@
+"""One typed settings object, read from the environment and an optional `.env` file.
+
+A facilitator's IT person sets these once; when one is missing or malformed the bot must
+say which and where to get it in one line, never with a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dotenv import dotenv_values
+
+SLACK_API_DEFAULT = "https://slack.com/api/"
+DATABASE_DEFAULT = "sqlite:///setbot.db"
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message is one line meant for a person."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    # Basic Information → App-Level Tokens on api.slack.com/apps (scope connections:write).
+    # Present → Socket Mode; absent → HTTP mode on `port`.
+    app_token: str | None
+    # OAuth & Permissions → Bot User OAuth Token (xoxb-…), after installing the app.
+    bot_token: str
+    # Basic Information → App Credentials → Signing Secret.
+    signing_secret: str
+    # Port for HTTP mode (Event Subscriptions / Interactivity request URL points here).
+    port: int = 3000
+    # SQLAlchemy URL; SQLite file by default, PostgreSQL via postgresql+psycopg://…
+    database_url: str = DATABASE_DEFAULT
+    # Where the Web API lives: Slack's own, or the local emulator in bot/sim.
+    slack_api_url: str = SLACK_API_DEFAULT
+    log_level: str = "INFO"
+    # IANA zone used when a Set or a member has none yet.
+    tz_default: str = "Europe/London"
+
+    @property
+    def socket_mode(self) -> bool:
+        return bool(self.app_token)
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, *, dotenv_path: str | Path | None = ".env"
+) -> Settings:
+    """Merge `.env` under the real environment (the environment wins) and validate."""
+    values: dict[str, str] = {}
+    if dotenv_path is not None and Path(dotenv_path).is_file():
+        values.update({k: v for k, v in dotenv_values(dotenv_path).items() if v is not None})
+    values.update(os.environ if environ is None else environ)
+    return _validate(values)
+
+
+def _validate(env: Mapping[str, str]) -> Settings:
+    bot_token = _required(
+        env,
+        "SLACK_BOT_TOKEN",
+        "create the app from manifest.yml, install it, and copy the Bot User OAuth Token "
+        "(xoxb-…) into .env",
+    )
+    if not bot_token.startswith("xoxb-"):
+        raise ConfigError(
+            "SLACK_BOT_TOKEN should start with xoxb-: copy the Bot User OAuth Token from "
+            "OAuth & Permissions"
+        )
+    signing_secret = _required(
+        env,
+        "SLACK_SIGNING_SECRET",
+        "copy the Signing Secret from Basic Information → App Credentials into .env",
+    )
+    app_token = env.get("SLACK_APP_TOKEN", "").strip() or None
+    if app_token is not None and not app_token.startswith("xapp-"):
+        raise ConfigError(
+            "SLACK_APP_TOKEN should start with xapp-: create an App-Level Token with "
+            "connections:write under Basic Information, or leave it unset for HTTP mode"
+        )
+    return Settings(
+        app_token=app_token,
+        bot_token=bot_token,
+        signing_secret=signing_secret,
+        port=_port(env.get("PORT", "3000")),
+        database_url=normalise_database_url(env.get("DATABASE_URL", "") or DATABASE_DEFAULT),
+        slack_api_url=_api_url(env.get("SLACK_API_URL", "") or SLACK_API_DEFAULT),
+        log_level=_log_level(env.get("LOG_LEVEL", "") or "INFO"),
+        tz_default=_zone(env.get("TZ_DEFAULT", "") or "Europe/London"),
+    )
+
+
+def _required(env: Mapping[str, str], name: str, how: str) -> str:
+    value = env.get(name, "").strip()
+    if not value:
+        raise ConfigError(f"{name} is not set: {how}")
+    return value
+
+
+def _port(raw: str) -> int:
+    if not raw.strip().isdigit() or not 0 < int(raw) < 65536:
+        raise ConfigError(f"PORT must be a number from 1 to 65535, not {raw!r}")
+    return int(raw)
+
+
+def _api_url(raw: str) -> str:
+    if not raw.startswith(("http://", "https://")):
+        raise ConfigError(f"SLACK_API_URL must start with http:// or https://, not {raw!r}")
+    return raw if raw.endswith("/") else raw + "/"
+
+
+def _log_level(raw: str) -> str:
+    level = raw.strip().upper()
+    if level not in logging.getLevelNamesMapping():
+        raise ConfigError(f"LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, not {raw!r}")
+    return level
+
+
+def _zone(raw: str) -> str:
+    try:
+        ZoneInfo(raw)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"TZ_DEFAULT must be an IANA time zone such as Europe/London, not {raw!r}"
+        ) from None
+    return raw
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the `postgres://` and `postgresql://` forms hosts hand out; we drive psycopg 3."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    if not url.startswith(("sqlite:", "postgresql+psycopg:")):
+        raise ConfigError(
+            "DATABASE_URL must be sqlite:///FILE or postgresql+psycopg://USER@HOST/DB, "
+            f"not {mask_password(url)!r}"
+        )
+    return url
+
+
+def mask_password(url: str) -> str:
+    """For log lines: keep the URL recognisable, never the password."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or "@" not in rest:
+        return url
+    creds, _, host = rest.rpartition("@")
+    user = creds.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{host}" if ":" in creds else url

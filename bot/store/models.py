@@ -1,0 +1,240 @@
+"""The tables behind an Action Learning Set.
+
+Every row carries the Slack team it belongs to, so one database can serve many
+workspaces and no query can cross between them by accident. Round threads are
+confidential: contributions keep who, when and what kind — never the words.
+Times are aware UTC (see `UtcDateTime`); local times are worked out from a Set's zone.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import JSON, Column, Index, String, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from bot.store.types import UtcDateTime
+
+DEFAULT_SESSION_MINUTES = 120
+
+
+def _when(*, index: bool = False, nullable: bool = True) -> datetime | None:
+    """A UTC timestamp column (SQLModel needs a fresh FieldInfo per column)."""
+    return Field(default=None, sa_type=UtcDateTime, index=index, nullable=nullable)
+
+
+def _status(default: StrEnum) -> StrEnum:
+    """Statuses are stored as plain strings: adding one later needs no enum migration."""
+    return Field(default=default, sa_type=String(16))
+
+
+class SetStatus(StrEnum):
+    ACTIVE = "active"
+    CLOSED = "closed"
+
+
+class Role(StrEnum):
+    FACILITATOR = "facilitator"
+    MEMBER = "member"
+
+
+class MeetingStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    OPEN = "open"
+    ENDED = "ended"
+    SKIPPED = "skipped"
+
+
+class AttendanceStatus(StrEnum):
+    PRESENT = "present"
+    APOLOGIES = "apologies"
+    ABSENT = "absent"
+
+
+class CommitmentStatus(StrEnum):
+    OPEN = "open"
+    WORKING = "working"
+    REPORTED = "reported"
+    DROPPED = "dropped"
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"
+    CLAIMED = "claimed"
+    SENT = "sent"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class Workspace(SQLModel, table=True):
+    """A Slack team that has installed setbot."""
+
+    team_id: str = Field(primary_key=True, max_length=32)
+    name: str = Field(default="", max_length=200)
+    installed_at: datetime | None = _when()
+
+
+class LearningSet(SQLModel, table=True):
+    """A Set: members and facilitators around one problem area and training theme."""
+
+    __tablename__ = "learning_set"
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(index=True, max_length=32)
+    name: str = Field(max_length=80)
+    theme: str = Field(default="", max_length=200)
+    problem_area: str = Field(default="", max_length=500)
+    channel_id: str | None = Field(default=None, index=True, max_length=32)
+    # RFC 5545 recurrence (e.g. "FREQ=MONTHLY;BYDAY=1TU;COUNT=3") read in `timezone`.
+    cadence: str = Field(default="", max_length=500)
+    first_meeting_at: datetime | None = _when()
+    timezone: str = Field(default="Europe/London", max_length=64)
+    session_minutes: int = DEFAULT_SESSION_MINUTES
+    status: SetStatus = _status(SetStatus.ACTIVE)
+    ground_rules: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    coaching_hints: bool = True
+    created_by: str = Field(default="", max_length=32)
+    created_at: datetime | None = _when()
+    closed_at: datetime | None = _when()
+
+
+class Membership(SQLModel, table=True):
+    """Someone's place in a Set; kept after they leave so past records still add up."""
+
+    __table_args__ = (UniqueConstraint("set_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(index=True, max_length=32)
+    set_id: int = Field(foreign_key="learning_set.id", index=True)
+    user_id: str = Field(max_length=32)
+    role: Role = _status(Role.MEMBER)
+    joined_at: datetime | None = _when()
+    left_at: datetime | None = _when()
+    ground_rules_agreed_at: datetime | None = _when()
+
+
+class Meeting(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(index=True, max_length=32)
+    set_id: int = Field(foreign_key="learning_set.id", index=True)
+    scheduled_at: datetime | None = _when(index=True)
+    session_minutes: int = DEFAULT_SESSION_MINUTES
+    status: MeetingStatus = _status(MeetingStatus.SCHEDULED)
+    started_at: datetime | None = _when()
+    ended_at: datetime | None = _when()
+    started_by: str | None = Field(default=None, max_length=32)
+    # Slack ts of the meeting card, so it can be updated in place.
+    card_ts: str | None = Field(default=None, max_length=32)
+    # Presenters in order, as agreed at the start (user ids).
+    turn_order: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+class Attendance(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("meeting_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(index=True, max_length=32)
+    meeting_id: int = Field(foreign_key="meeting.id", index=True)
+    user_id: str = Field(max_length=32)
+    status: AttendanceStatus = _status(AttendanceStatus.PRESENT)
+    at: datetime | None = _when()
+
+
+class Round(SQLModel, table=True):
+    """One member's turn: a threaded conversation under a root message."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(index=True, max_length=32)
+    meeting_id: int = Field(foreign_key="meeting.id", index=True)
+    presenter_id: str = Field(max_length=32)
+    channel_id: str = Field(max_length=32)
+    thread_ts: str | None = Field(default=None, index=True, max_length=32)
+    phase: str = Field(default="", max_length=32)
+    slot_minutes: int = 0
+    opened_at: datetime | None = _when()
+    phase_started_at: datetime | None = _when()
+    closed_at: datetime | None = _when()
+    duration_seconds: int | None = None
+
+
+class Contribution(SQLModel, table=True):
+    """That someone spoke in a round, and how: never what they said."""
+
+    __table_args__ = (UniqueConstraint("round_id", "message_ts"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(index=True, max_length=32)
+    round_id: int = Field(foreign_key="round.id", index=True)
+    user_id: str = Field(max_length=32)
+    phase: str = Field(max_length=32)
+    is_question: bool = False
+    word_count: int = 0
+    message_ts: str = Field(max_length=32)
+    at: datetime | None = _when()
+
+
+class Commitment(SQLModel, table=True):
+    """An action a presenter commits to, and what they report back about it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(index=True, max_length=32)
+    set_id: int = Field(foreign_key="learning_set.id", index=True)
+    user_id: str = Field(index=True, max_length=32)
+    round_id: int | None = Field(default=None, foreign_key="round.id")
+    meeting_id: int | None = Field(default=None, foreign_key="meeting.id")
+    text: str = Field(max_length=3000)
+    success_measure: str = Field(default="", max_length=3000)
+    due_on: date | None = None
+    status: CommitmentStatus = _status(CommitmentStatus.OPEN)
+    report_text: str | None = Field(default=None, max_length=3000)
+    learned_text: str | None = Field(default=None, max_length=3000)
+    drop_reason: str | None = Field(default=None, max_length=3000)
+    share_consent: bool = False
+    created_at: datetime | None = _when()
+    reported_at: datetime | None = _when()
+
+
+class ProcessReflection(SQLModel, table=True):
+    """A member's view, after a meeting, of how well the Set's process worked."""
+
+    __tablename__ = "process_reflection"
+    __table_args__ = (UniqueConstraint("meeting_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(index=True, max_length=32)
+    meeting_id: int = Field(foreign_key="meeting.id", index=True)
+    user_id: str = Field(max_length=32)
+    score: int
+    helped: str = Field(default="", max_length=3000)
+    change: str = Field(default="", max_length=3000)
+    share_consent: bool = False
+    at: datetime | None = _when()
+
+
+class OutboxMessage(SQLModel, table=True):
+    """A message owed at a time: the durable source of truth for every reminder.
+
+    The dedupe key names the purpose (`meeting:42:T-24h`), so writing the same
+    reminder twice is a no-op and moving a meeting moves its row.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        UniqueConstraint("team_id", "dedupe_key"),
+        # The dispatcher asks "what is pending and due?": that scan must not grow with the future.
+        Index("ix_outbox_status_due_at", "status", "due_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(index=True, max_length=32)
+    kind: str = Field(max_length=48)
+    target: str = Field(max_length=64)
+    due_at: datetime | None = _when(nullable=False)
+    dedupe_key: str = Field(max_length=200)
+    status: OutboxStatus = _status(OutboxStatus.PENDING)
+    attempts: int = 0
+    last_error: str | None = Field(default=None, max_length=500)
+    payload: dict[str, object] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    claimed_until: datetime | None = _when()
+    sent_at: datetime | None = _when()

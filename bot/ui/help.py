@@ -1,0 +1,37 @@
+"""Usage and "I didn't understand" replies for the slash commands."""
+
+from __future__ import annotations
+
+from bot.flows.commands import COMMANDS, Subcommand, usage
+from bot.ui.blocks import Block, Reply, context, header, section
+from bot.ui.mrkdwn import quote_back
+
+
+def help_reply(command: str | None = None) -> Reply:
+    entries = usage(command)
+    blocks: list[Block] = [header("setbot: Action Learning in Slack")]
+    if command is None:
+        blocks.append(
+            section(
+                "Each member in turn brings a real problem; the others help mostly by "
+                "*asking questions*; you commit to an action and report back next time."
+            )
+        )
+    for name in COMMANDS if command is None else [command]:
+        lines = [_line(s) for s in entries if s.command == name]
+        blocks.append(section(f"*{name}* — {COMMANDS[name]}\n" + "\n".join(lines)))
+    blocks.append(context("Facilitator-only commands are marked ★."))
+    return Reply(text="Here is what setbot can do.", blocks=blocks)
+
+
+def unknown_reply(command: str, given: str) -> Reply:
+    text = (
+        f"Sorry, I don't know `{command} {quote_back(given)}`. "
+        f"Try `{command} help` to see what you can do."
+    )
+    return Reply(text=text, blocks=[section(text)])
+
+
+def _line(sub: Subcommand) -> str:
+    star = " ★" if sub.facilitator_only else ""
+    return f"• `{sub.usage}` — {sub.summary}{star}"

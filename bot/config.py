@@ -50,12 +50,27 @@ class Settings:
 def load_settings(
     environ: Mapping[str, str] | None = None, *, dotenv_path: str | Path | None = ".env"
 ) -> Settings:
-    """Merge `.env` under the real environment (the environment wins) and validate."""
+    """Everything `setbot run` needs, validated."""
+    return _validate(_environment(environ, dotenv_path))
+
+
+def load_database_url(
+    environ: Mapping[str, str] | None = None, *, dotenv_path: str | Path | None = ".env"
+) -> str:
+    """Just the database, for `setbot db ...`: upgrading needs no Slack tokens."""
+    env = _environment(environ, dotenv_path)
+    return normalise_database_url(env.get("DATABASE_URL", "") or DATABASE_DEFAULT)
+
+
+def _environment(
+    environ: Mapping[str, str] | None, dotenv_path: str | Path | None
+) -> dict[str, str]:
+    """`.env` under the real environment: what is exported wins over the file."""
     values: dict[str, str] = {}
     if dotenv_path is not None and Path(dotenv_path).is_file():
         values.update({k: v for k, v in dotenv_values(dotenv_path).items() if v is not None})
     values.update(os.environ if environ is None else environ)
-    return _validate(values)
+    return values
 
 
 def _validate(env: Mapping[str, str]) -> Settings:

@@ -35,3 +35,21 @@ def unknown_reply(command: str, given: str) -> Reply:
 def _line(sub: Subcommand) -> str:
     star = " ★" if sub.facilitator_only else ""
     return f"• `{sub.usage}` — {sub.summary}{star}"
+
+
+def sorry_reply() -> Reply:
+    text = (
+        "Sorry, something went wrong on my side and nothing was changed. "
+        "Please try again in a minute; if it keeps happening, tell your facilitator."
+    )
+    return Reply(text=text, blocks=[section(text)])
+
+
+def introduction() -> Reply:
+    """What setbot says when it is added to a channel: who it is and the one next step."""
+    text = (
+        "Hello! I'm setbot. I help an Action Learning Set run its meetings here: rounds "
+        "in threads, actions you commit to, and gentle reminders to report back. "
+        "A facilitator can start with `/set new`, and anyone can type `/set help`."
+    )
+    return Reply(text=text, blocks=[section(text)])

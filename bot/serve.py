@@ -1,0 +1,34 @@
+"""Run the bot: Socket Mode when an app-level token is set, otherwise HTTP behind waitress."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_bolt import App
+from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+from bot.app import create_app
+from bot.config import Settings, mask_password
+from bot.store.db import Store
+from bot.web import http_server
+
+log = logging.getLogger("setbot")
+
+
+def serve(settings: Settings, store: Store) -> None:
+    app = create_app(settings, store=store)
+    log.info(start_line(settings, app))
+    if settings.app_token:
+        SocketModeHandler(app, settings.app_token).start()
+        return
+    http_server(app, store, host="0.0.0.0", port=settings.port).run()
+
+
+def start_line(settings: Settings, app: App) -> str:
+    """One line saying how this process runs, so an operator can tell processes apart."""
+    auth = app.client.auth_test()
+    mode = "Socket Mode" if settings.socket_mode else f"HTTP mode on port {settings.port}"
+    return (
+        f"setbot starting in {mode}; database {mask_password(settings.database_url)}; "
+        f"team {auth.get('team')} ({auth.get('team_id')}) as @{auth.get('user')}"
+    )

@@ -1,0 +1,61 @@
+"""HTTP mode: Slack's requests on `/slack/events`, a load balancer's probe on `/healthz`.
+
+Served by waitress, a production WSGI server, because Bolt's own server is for development.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from slack_bolt import App
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+from waitress.server import create_server
+
+from bot.store.db import Store
+
+EVENTS_PATH = "/slack/events"
+HEALTH_PATH = "/healthz"
+# Bolt hands each listener to its own worker thread; waitress's threads only carry requests.
+SERVER_THREADS = 8
+
+log = logging.getLogger("setbot")
+
+StartResponse = Callable[..., Any]
+Wsgi = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+
+
+def wsgi_app(app: App, store: Store) -> Wsgi:
+    slack = SlackRequestHandler(app, path=EVENTS_PATH)
+
+    def application(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") == HEALTH_PATH and environ.get("REQUEST_METHOD") == "GET":
+            return _health(store, start_response)
+        return slack(environ, start_response)
+
+    return application
+
+
+def _health(store: Store, start_response: StartResponse) -> Iterable[bytes]:
+    """Healthy means this process can reach the database: without it, nothing works."""
+    try:
+        with store.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        status, body = "200 OK", {"ok": True}
+    except SQLAlchemyError as error:
+        log.warning("health check: database unreachable: %s", type(error).__name__)
+        status, body = "503 Service Unavailable", {"ok": False, "error": "database_unreachable"}
+    payload = json.dumps(body).encode()
+    start_response(
+        status, [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))]
+    )
+    return [payload]
+
+
+def http_server(app: App, store: Store, *, host: str, port: int) -> Any:
+    """A waitress server, not yet running: `.run()` serves, `.close()` stops."""
+    return create_server(wsgi_app(app, store), host=host, port=port, threads=SERVER_THREADS)

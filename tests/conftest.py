@@ -120,3 +120,9 @@ def bot(settings: Settings, store: Store, clock: ManualClock) -> Iterator[Runnin
 def driver(bot: RunningBot, slack: SlackEmulator) -> SlackDriver:
     """Slack's side of the conversation: signed commands, events and clicks."""
     return SlackDriver(url=bot.events_url, signing_secret=SIGNING_SECRET, emulator=slack)
+
+
+def pytest_report_header() -> str:
+    if POSTGRES_URL:
+        return "PostgreSQL: every store and Slack test runs on SQLite and on TEST_DATABASE_URL"
+    return f"PostgreSQL: skipped, SQLite only. {NO_POSTGRES}"

@@ -26,14 +26,26 @@ COMMANDS: dict[str, str] = {
     "/action": "the actions you commit to, and reporting back on them",
 }
 
-CATALOGUE: tuple[Subcommand, ...] = (
-    Subcommand("/set", "help", "See every command and what it does"),
-    Subcommand("/meeting", "help", "See what you can do in a meeting"),
-    Subcommand("/round", "help", "See how rounds work"),
-    Subcommand("/action", "help", "See how to commit to an action and report back"),
-)
-
 HELP = "help"
+STATUS = "status"
+
+CATALOGUE: tuple[Subcommand, ...] = (
+    Subcommand("/set", "", "How your Set is doing (or, elsewhere, the Sets you belong to)"),
+    Subcommand("/set", "new", "Form a new Set: members, theme, schedule, ground rules"),
+    Subcommand("/set", "rules", "Read and agree the ground rules (facilitators can edit them)"),
+    Subcommand("/set", "schedule", "See the next meetings; facilitators can move or skip one"),
+    Subcommand("/set", "calendar", "Get the Set's meetings as a calendar file"),
+    Subcommand("/set", "add", "Add members to the Set", "@name …", facilitator_only=True),
+    Subcommand("/set", "remove", "Remove a member; their records are kept", "@name", True),
+    Subcommand("/set", "facilitator", "Share the facilitation with someone", "@name", True),
+    Subcommand("/set", "close", "Close the Set after its last meeting", facilitator_only=True),
+    Subcommand("/set", HELP, "See every command and what it does"),
+    Subcommand("/meeting", "start", "Open today's meeting: check-in and time plan", "", True),
+    Subcommand("/meeting", "end", "Close the meeting with a summary", facilitator_only=True),
+    Subcommand("/meeting", HELP, "See what you can do in a meeting"),
+    Subcommand("/round", HELP, "See how rounds work"),
+    Subcommand("/action", HELP, "See how to commit to an action and report back"),
+)
 
 
 @dataclass(frozen=True)
@@ -46,10 +58,14 @@ class Invocation:
 
 
 def parse(command: str, text: str) -> Invocation:
-    """`/set add @a @b` → Invocation("/set", "add", "@a @b"); no text means help for now."""
+    """`/set add @a @b` → Invocation("/set", "add", "@a @b").
+
+    A bare `/set` asks how the Set is doing; any other bare command asks for help.
+    """
     words = text.strip().split(maxsplit=1)
-    name = words[0].lower() if words else HELP
-    return Invocation(command, name, words[1] if len(words) > 1 else "")
+    if words:
+        return Invocation(command, words[0].lower(), words[1] if len(words) > 1 else "")
+    return Invocation(command, STATUS if command == "/set" else HELP, "")
 
 
 def find(command: str, name: str) -> Subcommand | None:

@@ -1,5 +1,5 @@
 """Thin Slack adapters, one module per surface; each exposes `register(app, deps)`."""
 
-from bot.handlers import channels, commands, home, messages
+from bot.handlers import actions, channels, commands, home, messages, views
 
-SURFACES = (commands, messages, channels, home)
+SURFACES = (commands, actions, views, messages, channels, home)

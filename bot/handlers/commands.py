@@ -1,7 +1,8 @@
 """Slash commands: `/set`, `/meeting`, `/round`, `/action`.
 
-Each listener acks at once with the reply (Slack shows an ack body only to the caller),
-so a member always hears back within Slack's three seconds.
+A listener parses the command, runs one route, and acks with the route's private
+reply; a refusal is a reply like any other. Routes that speak to the whole Set post
+to the channel themselves and return None.
 """
 
 from __future__ import annotations
@@ -9,21 +10,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, BoltContext
+from slack_sdk import WebClient
 
 from bot.deps import Deps
-from bot.flows.commands import COMMANDS, HELP, Invocation, parse
+from bot.flows import ground_rules, membership, sets, status
+from bot.flows.access import Refusal
+from bot.flows.commands import COMMANDS, HELP, STATUS, parse
+from bot.handlers.slash import Route, SlashRequest
+from bot.ui import sets as cards
 from bot.ui.blocks import Reply
-from bot.ui.help import help_reply, unknown_reply
-
-Route = Callable[[Invocation, dict[str, Any], Deps], Reply]
-
-
-def _help(invocation: Invocation, _command: dict[str, Any], _deps: Deps) -> Reply:
-    return help_reply(None if invocation.command == "/set" else invocation.command)
-
-
-ROUTES: dict[tuple[str, str], Route] = {(name, HELP): _help for name in COMMANDS}
+from bot.ui.help import help_reply, refusal_reply, unknown_reply
 
 
 def register(app: App, deps: Deps) -> None:
@@ -32,14 +29,104 @@ def register(app: App, deps: Deps) -> None:
 
 
 def _listener(deps: Deps) -> Callable[..., None]:
-    def handle(ack: Ack, command: dict[str, Any]) -> None:
+    def handle(ack: Ack, command: dict[str, Any], client: WebClient, context: BoltContext) -> None:
         invocation = parse(command["command"], command.get("text", ""))
         route = ROUTES.get((invocation.command, invocation.name))
-        reply = (
-            route(invocation, command, deps)
-            if route
-            else unknown_reply(invocation.command, command.get("text", ""))
-        )
-        ack(text=reply.text, blocks=reply.blocks, response_type="ephemeral")
+        if route is None:
+            reply: Reply | None = unknown_reply(invocation.command, command.get("text", ""))
+        else:
+            request = SlashRequest.from_payload(
+                invocation, command, bot_user_id=context.bot_user_id or "", client=client, deps=deps
+            )
+            try:
+                reply = route(request)
+            except Refusal as refusal:
+                reply = refusal_reply(refusal)
+        if reply is None:
+            ack()
+        else:
+            ack(text=reply.text, blocks=reply.blocks, response_type="ephemeral")
 
     return handle
+
+
+def say(request: SlashRequest, reply: Reply) -> None:
+    """Post to the Set's channel, for everyone in it."""
+    request.client.chat_postMessage(
+        channel=request.caller.channel_id, text=reply.text, blocks=reply.blocks
+    )
+
+
+def _help(request: SlashRequest) -> Reply:
+    name = request.invocation.command
+    return help_reply(None if name == "/set" else name)
+
+
+def _status(request: SlashRequest) -> Reply:
+    found = status.status_here(request.deps.store, request.deps.clock, request.caller)
+    return (
+        cards.status_card(found)
+        if isinstance(found, status.Overview)
+        else cards.my_sets_card(found)
+    )
+
+
+def _add(request: SlashRequest) -> Reply | None:
+    change = membership.add_members(
+        request.deps.store,
+        request.deps.clock,
+        request.caller,
+        request.mentioned,
+        bot_user_id=request.bot_user_id,
+    )
+    if change.changed:
+        request.client.conversations_invite(
+            channel=request.caller.channel_id, users=",".join(change.changed)
+        )
+        say(request, cards.members_added(change))
+        return None
+    return cards.members_added(change)
+
+
+def _remove(request: SlashRequest) -> Reply | None:
+    people = request.mentioned
+    if len(people) != 1:
+        raise Refusal("Mention one person to remove, for example `/set remove @Asha`.")
+    change = membership.remove_member(
+        request.deps.store, request.deps.clock, request.caller, people[0]
+    )
+    say(request, cards.member_removed(change))
+    return None
+
+
+def _facilitator(request: SlashRequest) -> Reply | None:
+    people = request.mentioned
+    if len(people) != 1 or people[0] == request.bot_user_id:
+        raise Refusal("Mention one person to share the facilitation with: `/set facilitator @Ben`.")
+    change = membership.make_facilitator(
+        request.deps.store, request.deps.clock, request.caller, people[0]
+    )
+    if not change.changed:
+        return cards.facilitator_added(change)
+    request.client.conversations_invite(channel=request.caller.channel_id, users=people[0])
+    say(request, cards.facilitator_added(change))
+    return None
+
+
+def _rules(request: SlashRequest) -> Reply:
+    return cards.rules_card(ground_rules.rules_card(request.deps.store, request.caller))
+
+
+def _close(request: SlashRequest) -> Reply:
+    return cards.close_confirmation(sets.name_to_close(request.deps.store, request.caller))
+
+
+ROUTES: dict[tuple[str, str], Route] = {
+    **{(name, HELP): _help for name in COMMANDS},
+    ("/set", STATUS): _status,
+    ("/set", "add"): _add,
+    ("/set", "remove"): _remove,
+    ("/set", "facilitator"): _facilitator,
+    ("/set", "rules"): _rules,
+    ("/set", "close"): _close,
+}

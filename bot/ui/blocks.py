@@ -32,3 +32,22 @@ def context(text: str) -> Block:
 
 def divider() -> Block:
     return {"type": "divider"}
+
+
+def button(
+    text: str, *, action_id: str, value: str = "", style: str | None = None
+) -> dict[str, Any]:
+    element: dict[str, Any] = {
+        "type": "button",
+        "text": {"type": "plain_text", "text": clip(text, 75)},
+        "action_id": action_id,
+    }
+    if value:
+        element["value"] = value
+    if style:
+        element["style"] = style
+    return element
+
+
+def actions(block_id: str, elements: list[dict[str, Any]]) -> Block:
+    return {"type": "actions", "block_id": block_id, "elements": elements}

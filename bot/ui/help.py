@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from bot.flows.access import Refusal
 from bot.flows.commands import COMMANDS, Subcommand, usage
 from bot.ui.blocks import Block, Reply, context, header, section
-from bot.ui.mrkdwn import quote_back
+from bot.ui.mrkdwn import escape, quote_back
 
 
 def help_reply(command: str | None = None) -> Reply:
@@ -52,4 +53,10 @@ def introduction() -> Reply:
         "in threads, actions you commit to, and gentle reminders to report back. "
         "A facilitator can start with `/set new`, and anyone can type `/set help`."
     )
+    return Reply(text=text, blocks=[section(text)])
+
+
+def refusal_reply(refusal: Refusal) -> Reply:
+    """Why a request was not carried out; names people typed are escaped here, once."""
+    text = refusal.template.format(**{k: escape(v) for k, v in refusal.names.items()})
     return Reply(text=text, blocks=[section(text)])

@@ -29,10 +29,19 @@ def test_each_command_has_its_own_help(driver: SlackDriver, command: str) -> Non
     assert f"*{command}*" in str(reply.json["blocks"])
 
 
-def test_an_empty_command_shows_help(driver: SlackDriver) -> None:
-    reply = driver.slash_command("/set", "", user_id="U0ALEX", channel_id=CHANNEL)
+def test_an_empty_meeting_command_shows_its_help(driver: SlackDriver) -> None:
+    reply = driver.slash_command("/meeting", "", user_id="U0ALEX", channel_id=CHANNEL)
 
     assert reply.json is not None and reply.json["text"] == "Here is what setbot can do."
+    assert "*/meeting*" in str(reply.json["blocks"])
+
+
+def test_a_bare_set_outside_any_set_says_how_to_begin(driver: SlackDriver) -> None:
+    reply = driver.slash_command("/set", "", user_id="U0ALEX", channel_id=CHANNEL)
+
+    assert reply.json is not None
+    assert reply.json["text"].startswith("You're not in an Action Learning Set yet.")
+    assert "`/set new`" in reply.json["text"]
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,13 @@ import pytest
 from bot.sim import SlackDriver, SlackEmulator
 
 HELP = urlencode(
-    {"command": "/set", "text": "help", "user_id": "U0ALEX", "channel_id": "C0GENERAL"}
+    {
+        "team_id": "T0SETBOT",
+        "command": "/set",
+        "text": "help",
+        "user_id": "U0ALEX",
+        "channel_id": "C0GENERAL",
+    }
 )
 FORM = "application/x-www-form-urlencoded"
 

@@ -1,0 +1,76 @@
+"""Buttons: agreeing the ground rules, editing them, confirming a Set's close."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+
+from bot.deps import Deps
+from bot.flows import ground_rules, sets
+from bot.flows.access import Refusal
+from bot.handlers.interaction import button_caller, pressed_value
+from bot.ui import sets as cards
+from bot.ui.blocks import Reply
+from bot.ui.help import refusal_reply
+
+Pressed = Callable[[dict[str, Any], WebClient, Deps], Reply | None]
+
+
+def register(app: App, deps: Deps) -> None:
+    for action_id, pressed in BUTTONS.items():
+        app.action(action_id)(_listener(pressed, deps))
+
+
+def _listener(pressed: Pressed, deps: Deps) -> Callable[..., None]:
+    """Ack at once, then answer the presser privately; a refusal is an answer too."""
+
+    def handle(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
+        ack()
+        try:
+            reply = pressed(body, client, deps)
+        except Refusal as refusal:
+            reply = refusal_reply(refusal)
+        if reply is not None:
+            respond(
+                text=reply.text,
+                blocks=reply.blocks,
+                response_type="ephemeral",
+                replace_original=False,
+            )
+
+    return handle
+
+
+def _agree(body: dict[str, Any], _client: WebClient, deps: Deps) -> Reply:
+    card = ground_rules.agree(
+        deps.store, deps.clock, button_caller(body), set_id=int(pressed_value(body))
+    )
+    return cards.agreed_reply(card)
+
+
+def _edit_rules(body: dict[str, Any], client: WebClient, deps: Deps) -> None:
+    caller = button_caller(body)
+    card = ground_rules.rules_card(deps.store, caller)
+    if not card.editable:
+        raise Refusal("Only the Set's facilitator can change the ground rules.")
+    client.views_open(
+        trigger_id=body["trigger_id"], view=cards.rules_modal(card, channel_id=caller.channel_id)
+    )
+
+
+def _close(body: dict[str, Any], client: WebClient, deps: Deps) -> Reply:
+    caller = button_caller(body)
+    totals = sets.close_set(deps.store, deps.clock, caller)
+    closing = cards.closing_card(totals)
+    client.chat_postMessage(channel=caller.channel_id, text=closing.text, blocks=closing.blocks)
+    return Reply(text="Done: the Set is closed.", blocks=[])
+
+
+BUTTONS: dict[str, Pressed] = {
+    cards.AGREE_TO_RULES: _agree,
+    cards.EDIT_RULES: _edit_rules,
+    cards.CONFIRM_CLOSE: _close,
+}

@@ -9,10 +9,17 @@ meetings instead of adding copies.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event
+from sqlmodel import col, select
+
+from bot.clock import Clock
+from bot.flows.access import Caller, member_here
+from bot.store.db import Store
+from bot.store.models import Meeting, MeetingStatus
 
 PRODID = "-//setbot//Action Learning Sets//EN"
 
@@ -62,3 +69,40 @@ def meetings_ics(
             first_date=date(first.year, 1, 1), last_date=date(last.year + 1, 1, 1)
         )
     return calendar.to_ical()
+
+
+@dataclass(frozen=True)
+class CalendarFile:
+    set_name: str
+    filename: str
+    content: bytes
+    meetings: int
+
+
+def set_calendar(store: Store, clock: Clock, caller: Caller) -> CalendarFile:
+    """Every meeting still to come, for any member to import into their own calendar."""
+    now = clock.now()
+    with store.session() as session:
+        here = member_here(session, caller)
+        learning_set = here.learning_set
+        coming = session.exec(
+            select(Meeting)
+            .where(
+                Meeting.set_id == here.set_id,
+                Meeting.status == MeetingStatus.SCHEDULED,
+                col(Meeting.scheduled_at) > now,
+            )
+            .order_by(col(Meeting.scheduled_at))
+        ).all()
+        starts = [m.scheduled_at for m in coming if m.scheduled_at]
+        content = meetings_ics(
+            set_name=learning_set.name,
+            set_id=here.set_id,
+            team_id=learning_set.team_id,
+            starts=starts,
+            session_minutes=learning_set.session_minutes,
+            timezone=learning_set.timezone,
+            now=now,
+        )
+    slug = "".join(c if c.isalnum() else "-" for c in learning_set.name.lower()).strip("-")
+    return CalendarFile(learning_set.name, f"{slug or 'set'}-meetings.ics", content, len(starts))

@@ -37,7 +37,7 @@ from bot.store.models import (
     SetStatus,
 )
 from bot.store.outbox import cancel_pending
-from bot.store.sets import current_members
+from bot.store.sets import current_members, set_by_channel
 
 MAX_MEMBERS = 12
 MAX_RULES = 12
@@ -233,3 +233,15 @@ def _totals(session: Session, learning_set: LearningSet) -> SetTotals:
         actions_committed=len(commitments),
         actions_reported=sum(c.status == CommitmentStatus.REPORTED for c in commitments),
     )
+
+
+CHANNEL_IN_USE = (
+    "Another Set already meets in that channel. Pick a different one, or a new channel."
+)
+
+
+def channel_problem(store: Store, *, team_id: str, channel_id: str) -> str | None:
+    """One channel, one open Set: commands act on the Set of the channel they're used in."""
+    with store.session() as session:
+        found = set_by_channel(session, team_id=team_id, channel_id=channel_id)
+    return CHANNEL_IN_USE if found is not None and found.status != SetStatus.CLOSED else None

@@ -9,12 +9,16 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot.deps import Deps
-from bot.flows import ground_rules, sets
+from bot.flows import ground_rules, meetings, rescheduling, sets
 from bot.flows.access import Refusal
-from bot.handlers.interaction import button_caller, pressed_value
+from bot.handlers.interaction import button_caller, pressed_value, team_of
+from bot.handlers.meeting_card import refresh_card
+from bot.store.models import AttendanceStatus
 from bot.ui import sets as cards
 from bot.ui.blocks import Reply
 from bot.ui.help import refusal_reply
+from bot.ui.meeting import CHECK_IN_APOLOGIES, CHECK_IN_PRESENT, REORDER, reorder_modal
+from bot.ui.schedule import MOVE_MEETING, SKIP_MEETING, move_modal, schedule_card
 
 Pressed = Callable[[dict[str, Any], WebClient, Deps], Reply | None]
 
@@ -69,7 +73,58 @@ def _close(body: dict[str, Any], client: WebClient, deps: Deps) -> Reply:
     return Reply(text="Done: the Set is closed.", blocks=[])
 
 
+def _move(body: dict[str, Any], client: WebClient, deps: Deps) -> None:
+    caller = button_caller(body)
+    meeting, timezone = rescheduling.meeting_to_move(
+        deps.store, caller, meeting_id=int(pressed_value(body))
+    )
+    view = move_modal(
+        meeting_id=meeting.meeting_id,
+        current_start=meeting.starts_at,
+        timezone=timezone,
+        channel_id=caller.channel_id,
+    )
+    client.views_open(trigger_id=body["trigger_id"], view=view)
+
+
+def _skip(body: dict[str, Any], _client: WebClient, deps: Deps) -> Reply:
+    schedule = rescheduling.skip(
+        deps.store, deps.clock, button_caller(body), meeting_id=int(pressed_value(body))
+    )
+    return schedule_card(schedule, is_facilitator=True)
+
+
+def _checking_in(status: AttendanceStatus) -> Pressed:
+    def check_in(body: dict[str, Any], client: WebClient, deps: Deps) -> None:
+        card = meetings.check_in(
+            deps.store,
+            deps.clock,
+            team_id=team_of(body),
+            meeting_id=int(pressed_value(body)),
+            user_id=body["user"]["id"],
+            status=status,
+        )
+        refresh_card(client, card)
+
+    return check_in
+
+
+def _reorder(body: dict[str, Any], client: WebClient, deps: Deps) -> None:
+    card = meetings.facilitator_card(
+        deps.store,
+        team_id=team_of(body),
+        meeting_id=int(pressed_value(body)),
+        user_id=body["user"]["id"],
+    )
+    client.views_open(trigger_id=body["trigger_id"], view=reorder_modal(card))
+
+
 BUTTONS: dict[str, Pressed] = {
+    CHECK_IN_PRESENT: _checking_in(AttendanceStatus.PRESENT),
+    CHECK_IN_APOLOGIES: _checking_in(AttendanceStatus.APOLOGIES),
+    REORDER: _reorder,
+    MOVE_MEETING: _move,
+    SKIP_MEETING: _skip,
     cards.AGREE_TO_RULES: _agree,
     cards.EDIT_RULES: _edit_rules,
     cards.CONFIRM_CLOSE: _close,

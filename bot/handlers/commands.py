@@ -14,13 +14,18 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
 from bot.deps import Deps
-from bot.flows import ground_rules, membership, sets, status
+from bot.flows import calendar, ground_rules, meetings, membership, rescheduling, sets, status
 from bot.flows.access import Refusal
 from bot.flows.commands import COMMANDS, HELP, STATUS, parse
+from bot.handlers.meeting_card import refresh_card
+from bot.handlers.set_channel import invite
 from bot.handlers.slash import Route, SlashRequest
 from bot.ui import sets as cards
 from bot.ui.blocks import Reply
 from bot.ui.help import help_reply, refusal_reply, unknown_reply
+from bot.ui.meeting import meeting_card_blocks, rules_reminder, summary_blocks
+from bot.ui.new_set import new_set_modal
+from bot.ui.schedule import schedule_card
 
 
 def register(app: App, deps: Deps) -> None:
@@ -80,9 +85,7 @@ def _add(request: SlashRequest) -> Reply | None:
         bot_user_id=request.bot_user_id,
     )
     if change.changed:
-        request.client.conversations_invite(
-            channel=request.caller.channel_id, users=",".join(change.changed)
-        )
+        invite(request.client, request.caller.channel_id, list(change.changed), request.bot_user_id)
         say(request, cards.members_added(change))
         return None
     return cards.members_added(change)
@@ -108,7 +111,7 @@ def _facilitator(request: SlashRequest) -> Reply | None:
     )
     if not change.changed:
         return cards.facilitator_added(change)
-    request.client.conversations_invite(channel=request.caller.channel_id, users=people[0])
+    invite(request.client, request.caller.channel_id, people, request.bot_user_id)
     say(request, cards.facilitator_added(change))
     return None
 
@@ -121,6 +124,64 @@ def _close(request: SlashRequest) -> Reply:
     return cards.close_confirmation(sets.name_to_close(request.deps.store, request.caller))
 
 
+def _new(request: SlashRequest) -> None:
+    """Open the form; the Set's zone starts as the facilitator's own Slack time zone."""
+    profile = request.client.users_info(user=request.caller.user_id)["user"]
+    view = new_set_modal(
+        facilitator_id=request.caller.user_id,
+        timezone=profile.get("tz") or request.deps.settings.tz_default,
+        origin_channel=request.caller.channel_id,
+        now=request.deps.clock.now(),
+    )
+    request.client.views_open(trigger_id=request.trigger_id, view=view)
+
+
+def _schedule(request: SlashRequest) -> Reply:
+    schedule = rescheduling.upcoming(request.deps.store, request.deps.clock, request.caller)
+    return schedule_card(schedule, is_facilitator=schedule.caller_is_facilitator)
+
+
+def _calendar(request: SlashRequest) -> Reply | None:
+    ics = calendar.set_calendar(request.deps.store, request.deps.clock, request.caller)
+    if not ics.meetings:
+        return cards.no_meetings_to_export(ics.set_name)
+    request.client.files_upload_v2(
+        channel=request.caller.channel_id,
+        content=ics.content,
+        filename=ics.filename,
+        title=f"{ics.set_name}: meetings",
+        initial_comment=cards.calendar_comment(ics.set_name, ics.meetings),
+    )
+    return None
+
+
+def _start_meeting(request: SlashRequest) -> None:
+    """The card goes to the whole Set; anyone yet to agree the rules hears so privately."""
+    deps, client, channel = request.deps, request.client, request.caller.channel_id
+    card = meetings.start_meeting(deps.store, deps.clock, request.caller)
+    shown = meeting_card_blocks(card)
+    posted = client.chat_postMessage(channel=channel, text=shown.text, blocks=shown.blocks)
+    meetings.set_card_ts(
+        deps.store, team_id=request.caller.team_id, meeting_id=card.meeting_id, ts=posted["ts"]
+    )
+    nudge = rules_reminder(card.set_name)
+    for user in card.not_agreed:
+        client.chat_postEphemeral(channel=channel, user=user, text=nudge.text, blocks=nudge.blocks)
+
+
+def _end_meeting(request: SlashRequest) -> None:
+    deps, client, channel = request.deps, request.client, request.caller.channel_id
+    summary = meetings.end_meeting(deps.store, deps.clock, request.caller)
+    refresh_card(
+        client,
+        meetings.meeting_card(
+            deps.store, team_id=request.caller.team_id, meeting_id=summary.meeting_id
+        ),
+    )
+    said = summary_blocks(summary)
+    client.chat_postMessage(channel=channel, text=said.text, blocks=said.blocks)
+
+
 ROUTES: dict[tuple[str, str], Route] = {
     **{(name, HELP): _help for name in COMMANDS},
     ("/set", STATUS): _status,
@@ -129,4 +190,9 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("/set", "facilitator"): _facilitator,
     ("/set", "rules"): _rules,
     ("/set", "close"): _close,
+    ("/set", "new"): _new,
+    ("/set", "schedule"): _schedule,
+    ("/set", "calendar"): _calendar,
+    ("/meeting", "start"): _start_meeting,
+    ("/meeting", "end"): _end_meeting,
 }

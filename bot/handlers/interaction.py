@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from bot.flows.access import Caller
@@ -23,10 +24,12 @@ def button_caller(body: dict[str, Any]) -> Caller:
 
 
 def modal_caller(body: dict[str, Any], view: dict[str, Any]) -> Caller:
-    """The person who submitted a modal opened from a Set's channel (in private_metadata)."""
-    return Caller(
-        team_id=team_of(body), user_id=body["user"]["id"], channel_id=view["private_metadata"]
-    )
+    """The person who submitted a modal, in the channel it was opened from.
+
+    Every setbot modal carries that channel in its private_metadata, as JSON `{"channel": …}`.
+    """
+    channel = json.loads(view["private_metadata"])["channel"]
+    return Caller(team_id=team_of(body), user_id=body["user"]["id"], channel_id=channel)
 
 
 def pressed_value(body: dict[str, Any]) -> str:

@@ -20,6 +20,7 @@ from email.message import Message as Headers
 from typing import Any
 from urllib.parse import urlencode
 
+from bot.sim.forms import fill_in
 from bot.sim.layout import elements
 from bot.sim.server import SlackEmulator
 from bot.sim.workspace import ApiError, Channel, Json, StoredView, Workspace
@@ -321,6 +322,16 @@ class SlackDriver:
         if response.status == 200:
             self._answer_submission(stored, response.json or {})
         return response
+
+    def submit_form(self, callback_id: str, *, user: str, answers: Json) -> Response:
+        """`user` fills in the modal the bot last opened for them and presses its submit button.
+
+        `answers` are by block_id; every input left out keeps the value the bot put there.
+        """
+        with self.emulator.workspace() as ws:
+            stored = _open_modal(ws, callback_id, user, None)
+            values = fill_in(stored.payload, answers)
+        return self.view_submission(callback_id, user=user, values=values, view_id=stored.id)
 
     def _interaction(self, kind: str, *, user: str, trigger_id: str) -> Json:
         """The fields every interaction payload starts with: who, in which team and app."""

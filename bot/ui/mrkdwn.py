@@ -6,6 +6,8 @@ text could ping `@channel`, forge a mention or a link, or break the layout.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 # Slack's published limits, named so layouts are built within them.
 SECTION_TEXT_LIMIT = 3000
 MESSAGE_TEXT_LIMIT = 40_000
@@ -26,3 +28,12 @@ def quote_back(text: str, limit: int = 40) -> str:
     """What someone typed, echoed inside a reply: short, single-line, escaped."""
     flat = " ".join(text.split()).replace("`", "'")
     return escape(clip(flat, limit))
+
+
+def mention(user_id: str) -> str:
+    return f"<@{user_id}>"
+
+
+def mentions(user_ids: Sequence[str], nobody: str = "no one") -> str:
+    """People as Slack mentions, or `nobody` when there are none."""
+    return ", ".join(mention(u) for u in user_ids) or nobody

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
 from datetime import datetime
 from typing import Any
 
@@ -13,21 +13,13 @@ from bot.flows.sets import SetTotals
 from bot.flows.status import Overview, SetLine
 from bot.store.models import LearningSet, Role
 from bot.ui.blocks import Block, Reply, actions, button, context, divider, header, section
-from bot.ui.mrkdwn import escape
+from bot.ui.mrkdwn import escape, mention, mentions
 
 AGREE_TO_RULES = "rules_agree"
 EDIT_RULES = "rules_edit"
 CONFIRM_CLOSE = "set_close_confirm"
 RULES_VIEW = "set_rules_view"
 RULES_BLOCK, RULES_INPUT = "rules", "rules_text"
-
-
-def mention(user_id: str) -> str:
-    return f"<@{user_id}>"
-
-
-def mentions(user_ids: Sequence[str]) -> str:
-    return ", ".join(mention(u) for u in user_ids) or "no one"
 
 
 def welcome_card(learning_set: LearningSet, next_meetings: list[datetime]) -> Reply:
@@ -93,7 +85,7 @@ def rules_modal(card: RulesCard, *, channel_id: str) -> dict[str, Any]:
     return {
         "type": "modal",
         "callback_id": RULES_VIEW,
-        "private_metadata": channel_id,
+        "private_metadata": json.dumps({"channel": channel_id}),
         "title": {"type": "plain_text", "text": "Ground rules"},
         "submit": {"type": "plain_text", "text": "Save"},
         "close": {"type": "plain_text", "text": "Cancel"},
@@ -217,3 +209,28 @@ def closing_card(totals: SetTotals) -> Reply:
         f"{totals.actions_reported} reported back. Thank you all for learning together."
     )
     return Reply(text=f"{name} has closed.", blocks=[header("The Set has closed"), section(text)])
+
+
+def no_meetings_to_export(set_name: str) -> Reply:
+    text = (
+        f"*{escape(set_name)}* has no meetings still to come, so there is nothing to add to "
+        "a calendar. A facilitator can see the schedule with `/set schedule`."
+    )
+    return Reply(text=text, blocks=[section(text)])
+
+
+def calendar_comment(set_name: str, meetings: int) -> str:
+    plural = "meeting" if meetings == 1 else f"{meetings} meetings"
+    return (
+        f"The {plural} of {escape(set_name)}, for your calendar: open the file, or import "
+        "it into Outlook, Google Calendar or Apple Calendar."
+    )
+
+
+def set_ready(set_name: str, channel_id: str) -> Reply:
+    text = (
+        f"*{escape(set_name)}* is ready in <#{channel_id}>. I've invited everyone and posted "
+        "the ground rules there. Next: ask members to press *I agree*, and start the first "
+        "meeting with `/meeting start` when the time comes."
+    )
+    return Reply(text=text, blocks=[section(text)])

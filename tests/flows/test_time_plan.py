@@ -1,8 +1,5 @@
 """A facilitator opens a meeting and the bot shares the time out among today's presenters."""
 
-# The running order uses an en dash between times, as people write them.
-# ruff: noqa: RUF001
-
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta

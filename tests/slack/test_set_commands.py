@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
 
@@ -13,6 +12,7 @@ from bot.flows.schedule import Cadence
 from bot.sim import SlackDriver, SlackEmulator
 from bot.store.db import Store
 from bot.ui import sets as cards
+from tests.mrkdwn import mrkdwn_texts
 
 FACILITATOR, ASHA, BEN, FRED = "U0FACIL", "U0ASHA", "U0BEN", "U0FRED"
 
@@ -52,7 +52,7 @@ def test_status_card_shows_who_has_not_agreed_the_rules(driver: SlackDriver, cha
     assert "⏳ <@U0ASHA>" in shown
     assert "Meetings held:* 0 of 3" in shown
     # Slack reads mentions in mrkdwn only: there, what a facilitator typed must be escaped.
-    mrkdwn = " ".join(_mrkdwn(reply.json["blocks"]))
+    mrkdwn = " ".join(mrkdwn_texts(reply.json["blocks"]))
     assert "<!channel>" not in mrkdwn and "&lt;!channel&gt;" in reply.json["text"]
 
 
@@ -148,9 +148,3 @@ def _ephemeral_ts(slack: SlackEmulator, user: str) -> str:
     with slack.workspace() as state:
         shown = [m for m in state.messages if m.ephemeral_to == user]
     return shown[-1].ts
-
-
-def _mrkdwn(blocks: list[dict[str, Any]]) -> list[str]:
-    texts = [b["text"] for b in blocks if b.get("text", {}).get("type") == "mrkdwn"]
-    texts += [e for b in blocks for e in b.get("elements", []) if e.get("type") == "mrkdwn"]
-    return [t["text"] for t in texts]

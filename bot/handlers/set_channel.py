@@ -1,0 +1,71 @@
+"""The Slack side of forming a Set: a private channel of its own, or one the facilitator picked.
+
+Done before anything is stored, so a Set is never saved without a channel to meet in.
+"""
+
+from __future__ import annotations
+
+import re
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.flows.access import Refusal
+
+# Slack's rule for channel names: lowercase letters, digits, hyphens and underscores, ≤ 80.
+CHANNEL_NAME_LIMIT = 80
+NAME_TRIES = 9
+
+
+def channel_name(set_name: str) -> str:
+    slug = re.sub(r"[^a-z0-9_]+", "-", set_name.lower()).strip("-_")
+    return ("set-" + slug)[: CHANNEL_NAME_LIMIT - 3].rstrip("-_") or "set"
+
+
+def create_set_channel(client: WebClient, set_name: str) -> str:
+    """A new private channel named after the Set; a number is added if the name is taken."""
+    base = channel_name(set_name)
+    for attempt in range(1, NAME_TRIES + 1):
+        name = base if attempt == 1 else f"{base}-{attempt}"
+        try:
+            created = client.conversations_create(name=name, is_private=True)
+        except SlackApiError as error:
+            if error.response.get("error") == "name_taken":
+                continue
+            raise Refusal(
+                "Slack wouldn't let me create a channel for the Set ({reason}). Nothing was "
+                "saved: pick an existing channel instead, or ask your Slack admin.",
+                reason=str(error.response.get("error")),
+            ) from error
+        return str(created["channel"]["id"])
+    raise Refusal(
+        "Channels named like *{name}* already exist. Nothing was saved: give the Set a more "
+        "distinctive name, or pick an existing channel.",
+        name=base,
+    )
+
+
+def use_existing_channel(client: WebClient, channel_id: str) -> str:
+    """Join a public channel; a private one must have invited setbot already."""
+    try:
+        info = client.conversations_info(channel=channel_id)["channel"]
+    except SlackApiError as error:
+        raise Refusal(
+            "I can't see that channel. If it's private, invite me first (type `/invite @setbot` "
+            "in it), then form the Set again. Nothing was saved."
+        ) from error
+    if not info.get("is_member"):
+        client.conversations_join(channel=channel_id)
+    return channel_id
+
+
+def invite(client: WebClient, channel_id: str, user_ids: list[str], bot_user_id: str) -> None:
+    """Invite people to the Set's channel; those already in it are no problem."""
+    others = [user for user in user_ids if user != bot_user_id]
+    if not others:
+        return
+    try:
+        client.conversations_invite(channel=channel_id, users=",".join(others))
+    except SlackApiError as error:
+        if error.response.get("error") != "already_in_channel":
+            raise

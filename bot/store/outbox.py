@@ -6,8 +6,10 @@ of its members is owed can be found, and cancelled, without reading payloads.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import update
-from sqlmodel import Session, col
+from sqlmodel import Session, col, select
 
 from bot.store.models import OutboxMessage, OutboxStatus
 
@@ -31,4 +33,50 @@ def cancel_pending(
     )
     if target is not None:
         statement = statement.where(col(OutboxMessage.target) == target)
+    return session.execute(statement).rowcount or 0
+
+
+def owe(
+    session: Session,
+    *,
+    team_id: str,
+    kind: str,
+    target: str,
+    due_at: datetime,
+    key: str,
+    payload: dict[str, object] | None = None,
+) -> OutboxMessage:
+    """Owe a message at `due_at`, once per key: writing it again moves it, never doubles it.
+
+    A row already sent or failed stays as it is (it happened); a cancelled one is owed again.
+    """
+    row = session.exec(
+        select(OutboxMessage).where(
+            OutboxMessage.team_id == team_id, OutboxMessage.dedupe_key == key
+        )
+    ).first()
+    if row is None:
+        row = OutboxMessage(
+            team_id=team_id, dedupe_key=key, kind=kind, target=target, due_at=due_at
+        )
+    elif row.status in (OutboxStatus.SENT, OutboxStatus.FAILED, OutboxStatus.CLAIMED):
+        return row
+    row.kind, row.target, row.due_at = kind, target, due_at
+    row.payload = dict(payload or {})
+    row.status, row.attempts, row.last_error = OutboxStatus.PENDING, 0, None
+    session.add(row)
+    return row
+
+
+def cancel_keys(session: Session, *, team_id: str, prefix: str) -> int:
+    """Cancel what is still owed under a key prefix, e.g. one meeting's reminders."""
+    statement = (
+        update(OutboxMessage)
+        .where(
+            col(OutboxMessage.team_id) == team_id,
+            col(OutboxMessage.status) == OutboxStatus.PENDING,
+            col(OutboxMessage.dedupe_key).startswith(prefix),
+        )
+        .values(status=OutboxStatus.CANCELLED)
+    )
     return session.execute(statement).rowcount or 0

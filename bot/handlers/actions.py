@@ -29,14 +29,18 @@ def register(app: App, deps: Deps) -> None:
 
 
 def _listener(pressed: Pressed, deps: Deps) -> Callable[..., None]:
-    """Ack at once, then answer the presser privately; a refusal is an answer too."""
+    """Act, then ack, then answer the presser privately; a refusal is an answer too.
+
+    The work is one short transaction, well inside Slack's three seconds; acknowledging
+    after it means a click Slack saw accepted is a click that was stored.
+    """
 
     def handle(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        ack()
         try:
             reply = pressed(body, client, deps)
         except Refusal as refusal:
             reply = refusal_reply(refusal)
+        ack()
         if reply is not None:
             respond(
                 text=reply.text,

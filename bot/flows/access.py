@@ -100,3 +100,15 @@ def facilitator_here(session: Session, caller: Caller) -> InSet:
             "If you think it needs doing, have a word with them."
         )
     return here
+
+
+def caller_for_set(session: Session, *, team_id: str, user_id: str, set_id: int) -> Caller:
+    """Someone acting on a Set from outside its channel (a button in a direct message).
+
+    The Set is found in the caller's own team only; from there every check is the same
+    as for a command typed in the Set's channel.
+    """
+    learning_set = session.get(LearningSet, set_id)
+    if learning_set is None or learning_set.team_id != team_id or not learning_set.channel_id:
+        raise Refusal("I can't find that Set any more. Type `/set` to see your Sets.")
+    return Caller(team_id=team_id, user_id=user_id, channel_id=learning_set.channel_id)

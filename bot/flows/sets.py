@@ -6,19 +6,23 @@ facilitators, tied to a problem area and a training theme, meeting on a schedule
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import update
 from sqlmodel import Session, col, func, select
 
 from bot.clock import Clock
-from bot.flows.access import Caller, facilitator_here
+from bot.flows.access import Caller, Refusal, facilitator_here
 from bot.flows.schedule import (
     Cadence,
+    Pattern,
     all_meetings,
     first_meeting_error,
     first_meeting_fit_error,
+    from_rfc5545,
+    meetings_after,
     session_minutes_error,
     timezone_error,
     to_rfc5545,
@@ -245,3 +249,52 @@ def channel_problem(store: Store, *, team_id: str, channel_id: str) -> str | Non
     with store.session() as session:
         found = set_by_channel(session, team_id=team_id, channel_id=channel_id)
     return CHANNEL_IN_USE if found is not None and found.status != SetStatus.CLOSED else None
+
+
+EXTEND_BY = 3
+
+
+def extend_set(
+    store: Store, clock: Clock, caller: Caller, *, meetings: int = EXTEND_BY
+) -> list[datetime]:
+    """Add more meetings on the Set's own pattern, after its last planned one.
+
+    A Set that met on chosen dates has no pattern to continue, so the facilitator is
+    told to reschedule instead of being given dates nobody agreed.
+    """
+    with store.session() as session:
+        here = facilitator_here(session, caller)
+        learning_set = here.learning_set
+        cadence = from_rfc5545(learning_set.cadence) if learning_set.cadence else None
+        if cadence is None or cadence.pattern is Pattern.DATES:
+            raise Refusal(
+                "*{set}* met on dates you chose, so there is no pattern to continue. "
+                "Form a new Set for the next series of meetings.",
+                set=learning_set.name,
+            )
+        planned = session.exec(
+            select(func.max(Meeting.scheduled_at)).where(Meeting.set_id == here.set_id)
+        ).one()
+        after = max(filter(None, [planned, clock.now()]))
+        ongoing = replace(cadence, count=None, until=None)
+        starts = meetings_after(
+            cadence=to_rfc5545(ongoing),
+            first_at=learning_set.first_meeting_at or after,
+            timezone=learning_set.timezone,
+            after=after,
+            count=meetings,
+        )
+        session.add_all(
+            Meeting(
+                team_id=learning_set.team_id,
+                set_id=here.set_id,
+                scheduled_at=start,
+                session_minutes=learning_set.session_minutes,
+            )
+            for start in starts
+        )
+        if starts:
+            last_day = starts[-1].astimezone(ZoneInfo(learning_set.timezone)).date()
+            learning_set.cadence = to_rfc5545(replace(cadence, count=None, until=last_day))
+            session.add(learning_set)
+        return starts

@@ -245,3 +245,37 @@ def test_closing_a_set_keeps_records_and_stops_the_schedule(
     with pytest.raises(Refusal, match="has closed"):
         membership.add_members(store, clock, caller(), ["U0FRED"])
     assert status.overview(store, clock, caller()).closed
+
+
+def test_extending_adds_three_more_meetings_on_the_same_pattern(
+    store: Store, clock: ManualClock
+) -> None:
+    formed(store, clock)
+
+    added = sets.extend_set(store, clock, caller())
+
+    assert [d.isoformat() for d in added] == [
+        "2027-05-04T09:00:00+00:00",
+        "2027-06-01T09:00:00+00:00",
+        "2027-07-06T09:00:00+00:00",
+    ]
+    view = status.overview(store, clock, caller())
+    assert view.planned == 6
+    assert view.cadence == "Monthly on the first Tuesday until 6 July 2027"
+
+
+def test_a_set_on_chosen_dates_is_not_extended_by_guesswork(
+    store: Store, clock: ManualClock
+) -> None:
+    formed(store, clock, cadence=Cadence.on_dates([datetime(2027, 2, 2, 10)]))
+
+    with pytest.raises(Refusal) as refused:
+        sets.extend_set(store, clock, caller())
+    assert "no pattern to continue" in refused.value.template
+
+
+def test_only_a_facilitator_extends_a_set(store: Store, clock: ManualClock) -> None:
+    formed(store, clock)
+
+    with pytest.raises(Refusal, match="Only the Set's facilitator"):
+        sets.extend_set(store, clock, caller("U0ASHA"))

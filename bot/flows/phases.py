@@ -33,6 +33,9 @@ class PhaseSpec:
     async_hours: int
     # Whether advice in this phase earns a private coaching hint (only while asking).
     coach_questions: bool = False
+    # Whether the presenter may move on too: they know when they have finished speaking,
+    # but only the facilitator cuts the Set's questions, ideas or reflection short.
+    presenter_moves_on: bool = False
 
 
 PHASES: tuple[PhaseSpec, ...] = (
@@ -42,6 +45,7 @@ PHASES: tuple[PhaseSpec, ...] = (
         "Last time you committed to an action. What happened when you took it?",
         0.15,
         24,
+        presenter_moves_on=True,
     ),
     PhaseSpec(
         Phase.DESCRIBE,
@@ -49,6 +53,7 @@ PHASES: tuple[PhaseSpec, ...] = (
         "Tell the Set about your problem as you see it. Everyone else: listen for now.",
         0.2,
         24,
+        presenter_moves_on=True,
     ),
     PhaseSpec(
         Phase.QUESTIONS,
@@ -75,6 +80,10 @@ PHASES: tuple[PhaseSpec, ...] = (
 )
 
 SPECS: dict[Phase, PhaseSpec] = {spec.phase: spec for spec in PHASES}
+
+# A live round's gentle time note comes at this share of its slot; at the whole slot,
+# the facilitator is told privately.
+TIME_NOTE_SHARE = 0.8
 
 
 def phases_for(*, has_report_back: bool, ideas_phase: bool = True) -> list[Phase]:

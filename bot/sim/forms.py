@@ -40,7 +40,8 @@ INITIAL_KEYS = (
 def fill_in(view: Json, answers: Mapping[str, Any]) -> Json:
     """State values for `view`, with `answers` (by block_id) over the initial values.
 
-    For selects and radio buttons an answer is the chosen option's value; None clears.
+    For selects and radio buttons an answer is the chosen option's value, for
+    checkboxes a list of values; None clears.
     """
     unknown = set(answers) - {b.get("block_id") for b in view.get("blocks", [])}
     if unknown:
@@ -59,6 +60,8 @@ def _initial(element: Json) -> Any:
     for key in INITIAL_KEYS:
         if key in element:
             return element[key]
+    if "initial_options" in element:
+        return [o["value"] for o in element["initial_options"]]
     option = element.get("initial_option")
     return option["value"] if option else None
 
@@ -68,6 +71,9 @@ def _state(element: Json, picked: Any) -> Json:
     if kind in ("radio_buttons", "static_select"):
         chosen = [o for o in element.get("options", []) if o["value"] == picked]
         return {"type": kind, "selected_option": chosen[0] if chosen else None}
+    if kind == "checkboxes":
+        ticked = [o for o in element.get("options", []) if o["value"] in (picked or [])]
+        return {"type": kind, "selected_options": ticked}
     if kind not in STATE_KEYS:
         raise AssertionError(f"fill_in does not know how a {kind} holds its value")
     if kind == "multi_users_select" and picked is None:

@@ -152,6 +152,10 @@ class Round(SQLModel, table=True):
     thread_ts: str | None = Field(default=None, index=True, max_length=32)
     phase: str = Field(default="", max_length=32)
     slot_minutes: int = 0
+    # The phases this round runs through, in order (`phases_for`), fixed when it opens.
+    route: list[str] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]")
+    )
     opened_at: datetime | None = _when()
     phase_started_at: datetime | None = _when()
     closed_at: datetime | None = _when()
@@ -193,6 +197,9 @@ class Commitment(SQLModel, table=True):
     share_consent: bool = False
     created_at: datetime | None = _when()
     reported_at: datetime | None = _when()
+    # The round this action was last brought back to the Set in, so a report made
+    # between meetings is shown once, in the presenter's next round.
+    shown_in_round_id: int | None = Field(default=None, foreign_key="round.id")
 
 
 class ProcessReflection(SQLModel, table=True):

@@ -36,8 +36,10 @@ def create_app(settings: Settings, store: Store | None = None, clock: Clock | No
         client=web_client(settings),
         signing_secret=settings.signing_secret,
         logger=logging.getLogger("setbot.bolt"),
-        # Slack retries an event it thinks we missed; the flows are idempotent, so we
-        # answer every delivery rather than guess which one is the retry.
+        # Each listener does its short work before Slack hears back: a request Slack saw
+        # answered is a request that was stored. What we fail to answer in 3 s Slack
+        # sends again, and the flows are idempotent, so a retry changes nothing twice.
+        process_before_response=True,
         raise_error_for_unhandled_request=False,
     )
     for surface in SURFACES:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import signal
 
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -10,7 +11,7 @@ from slack_bolt.adapter.socket_mode import SocketModeHandler
 from bot.app import create_app
 from bot.config import Settings, mask_password
 from bot.store.db import Store
-from bot.web import http_server
+from bot.web import HttpServer
 
 log = logging.getLogger("setbot")
 
@@ -21,7 +22,9 @@ def serve(settings: Settings, store: Store) -> None:
     if settings.app_token:
         SocketModeHandler(app, settings.app_token).start()
         return
-    http_server(app, store, host="0.0.0.0", port=settings.port).run()
+    server = HttpServer(app, store, host="0.0.0.0", port=settings.port)
+    signal.signal(signal.SIGTERM, lambda *_: server.stop())
+    server.serve()
 
 
 def start_line(settings: Settings, app: App) -> str:

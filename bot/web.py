@@ -5,8 +5,10 @@ Served by waitress, a production WSGI server, because Bolt's own server is for d
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -56,6 +58,40 @@ def _health(store: Store, start_response: StartResponse) -> Iterable[bytes]:
     return [payload]
 
 
-def http_server(app: App, store: Store, *, host: str, port: int) -> Any:
-    """A waitress server, not yet running: `.run()` serves, `.close()` stops."""
-    return create_server(wsgi_app(app, store), host=host, port=port, threads=SERVER_THREADS)
+class HttpServer:
+    """waitress serving the bot; `stop()` may be called from any thread.
+
+    waitress's loop owns its sockets, so the loop's own thread closes them once asked
+    to stop, rather than another thread pulling them away from under a running poll.
+    """
+
+    # How long the loop sleeps waiting for traffic before it looks at the stop flag.
+    POLL_SECONDS = 0.5
+
+    def __init__(self, app: App, store: Store, *, host: str, port: int) -> None:
+        self._server: Any = create_server(
+            wsgi_app(app, store), host=host, port=port, threads=SERVER_THREADS
+        )
+        self._stopping = threading.Event()
+
+    @property
+    def port(self) -> int:
+        return int(self._server.effective_port)
+
+    def serve(self) -> None:
+        """Serve until `stop()`; returns once every socket is closed, in this thread."""
+        channels = self._server._map
+        try:
+            while not self._stopping.is_set():
+                self._server.asyncore.loop(
+                    timeout=self.POLL_SECONDS, map=channels, count=1, use_poll=True
+                )
+        finally:
+            for channel in list(channels.values()):
+                channel.close()
+            self._server.task_dispatcher.shutdown()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        with contextlib.suppress(OSError):  # the loop has already closed its trigger
+            self._server.trigger.pull_trigger()

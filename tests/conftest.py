@@ -8,12 +8,13 @@ test can see another's state.
 from __future__ import annotations
 
 import os
+import shutil
 import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from pathlib import Path
 
 import pytest
 from slack_bolt import App
@@ -25,7 +26,7 @@ from bot.config import Settings
 from bot.sim import SlackDriver, SlackEmulator
 from bot.store.db import Store, make_engine
 from bot.store.migrate import upgrade
-from bot.web import EVENTS_PATH, http_server
+from bot.web import EVENTS_PATH, HttpServer
 
 SIGNING_SECRET = "sim-signing-secret"
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "")
@@ -39,12 +40,27 @@ NO_POSTGRES = (
 START = datetime(2027, 1, 5, 9, 0, tzinfo=UTC)
 
 
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One SQLite file migrated once; each test gets its own copy of it."""
+    template = tmp_path_factory.mktemp("schema") / "migrated.db"
+    engine = make_engine(f"sqlite:///{template}")
+    upgrade(engine)
+    engine.dispose()  # the last connection to close folds the write-ahead log into the file
+    return template
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def store(request: pytest.FixtureRequest) -> Iterator[Store]:
-    """A migrated, empty database: the schema always comes from the Alembic migrations."""
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """A migrated, empty database: the schema always comes from the Alembic migrations.
+
+    SQLite is a file, as in production, so the bot's worker threads each have their
+    own connection; PostgreSQL is a fresh schema.
+    """
     if request.param == "sqlite":
-        engine = make_engine("sqlite://")
-        upgrade(engine)
+        database = tmp_path / "setbot.db"
+        shutil.copy(request.getfixturevalue("migrated_sqlite"), database)
+        engine = make_engine(f"sqlite:///{database}")
         yield Store(engine=engine)
         engine.dispose()
         return
@@ -107,13 +123,13 @@ class RunningBot:
 def bot(settings: Settings, store: Store, clock: ManualClock) -> Iterator[RunningBot]:
     """The real app in HTTP mode, served by waitress on a free loopback port."""
     app = create_app(settings, store=store, clock=clock)
-    server: Any = http_server(app, store, host="127.0.0.1", port=0)
-    thread = threading.Thread(target=server.run, name="bot-http", daemon=True)
+    server = HttpServer(app, store, host="127.0.0.1", port=0)
+    thread = threading.Thread(target=server.serve, name="bot-http", daemon=True)
     thread.start()
-    yield RunningBot(app=app, base_url=f"http://127.0.0.1:{server.effective_port}")
-    server.close()
-    server.task_dispatcher.shutdown()
+    yield RunningBot(app=app, base_url=f"http://127.0.0.1:{server.port}")
+    server.stop()
     thread.join(timeout=5)
+    assert not thread.is_alive(), "the bot's HTTP server did not stop"
 
 
 @pytest.fixture

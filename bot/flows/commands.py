@@ -43,9 +43,18 @@ CATALOGUE: tuple[Subcommand, ...] = (
     Subcommand("/meeting", "start", "Open today's meeting: check-in and time plan", "", True),
     Subcommand("/meeting", "end", "Close the meeting with a summary", facilitator_only=True),
     Subcommand("/meeting", HELP, "See what you can do in a meeting"),
+    Subcommand("/round", "open", "Open a member's round in a thread", "[@name]", True),
+    Subcommand("/round", "next", "Move the round on to its next phase"),
+    Subcommand("/round", "close", "Close the round from any phase", facilitator_only=True),
     Subcommand("/round", HELP, "See how rounds work"),
+    Subcommand("/action", "", "Your actions: report back, carry on, or drop one"),
+    Subcommand("/action", "new", "Commit to an action"),
     Subcommand("/action", HELP, "See how to commit to an action and report back"),
 )
+
+MINE = "mine"
+# What each command does with nothing after it.
+BARE = {"/set": STATUS, "/action": MINE}
 
 
 @dataclass(frozen=True)
@@ -60,12 +69,13 @@ class Invocation:
 def parse(command: str, text: str) -> Invocation:
     """`/set add @a @b` → Invocation("/set", "add", "@a @b").
 
-    A bare `/set` asks how the Set is doing; any other bare command asks for help.
+    A bare `/set` asks how the Set is doing, a bare `/action` for your actions; any
+    other bare command asks for help.
     """
     words = text.strip().split(maxsplit=1)
     if words:
         return Invocation(command, words[0].lower(), words[1] if len(words) > 1 else "")
-    return Invocation(command, STATUS if command == "/set" else HELP, "")
+    return Invocation(command, BARE.get(command, HELP), "")
 
 
 def find(command: str, name: str) -> Subcommand | None:

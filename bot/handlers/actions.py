@@ -9,15 +9,19 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot.deps import Deps
-from bot.flows import ground_rules, meetings, rescheduling, sets
+from bot.flows import commitments, ground_rules, meetings, reflection, rescheduling, rounds, sets
 from bot.flows.access import Refusal
 from bot.handlers.interaction import button_caller, pressed_value, team_of
 from bot.handlers.meeting_card import refresh_card
+from bot.handlers.round_posts import show_change
 from bot.store.models import AttendanceStatus
+from bot.ui import commitments as actions_ui
+from bot.ui import reflection as reflection_ui
 from bot.ui import sets as cards
 from bot.ui.blocks import Reply
 from bot.ui.help import refusal_reply
 from bot.ui.meeting import CHECK_IN_APOLOGIES, CHECK_IN_PRESENT, REORDER, reorder_modal
+from bot.ui.rounds import COMMIT_ACTION, ROUND_NEXT, read_next
 from bot.ui.schedule import MOVE_MEETING, SKIP_MEETING, move_modal, schedule_card
 
 Pressed = Callable[[dict[str, Any], WebClient, Deps], Reply | None]
@@ -123,7 +127,81 @@ def _reorder(body: dict[str, Any], client: WebClient, deps: Deps) -> None:
     client.views_open(trigger_id=body["trigger_id"], view=reorder_modal(card))
 
 
+def _next_phase(body: dict[str, Any], client: WebClient, deps: Deps) -> None:
+    round_id, from_phase = read_next(pressed_value(body))
+    change = rounds.advance(
+        deps.store, deps.clock, button_caller(body), round_id=round_id, from_phase=from_phase
+    )
+    show_change(client, change)
+
+
+def _commit(body: dict[str, Any], client: WebClient, deps: Deps) -> None:
+    caller = button_caller(body)
+    form = commitments.commitment_form(
+        deps.store, deps.clock, caller, round_id=int(pressed_value(body))
+    )
+    view = actions_ui.commitment_modal(form, channel_id=caller.channel_id)
+    client.views_open(trigger_id=body["trigger_id"], view=view)
+
+
+def _own(body: dict[str, Any], deps: Deps) -> commitments.CommitmentView:
+    """The presser's own action: buttons carry no trust, the flow checks owner and team."""
+    return commitments.own_commitment(
+        deps.store,
+        deps.clock,
+        team_id=team_of(body),
+        user_id=body["user"]["id"],
+        commitment_id=int(pressed_value(body)),
+    )
+
+
+def _report_back(body: dict[str, Any], client: WebClient, deps: Deps) -> None:
+    view = actions_ui.report_back_modal(_own(body, deps), channel_id=button_caller(body).channel_id)
+    client.views_open(trigger_id=body["trigger_id"], view=view)
+
+
+def _drop(body: dict[str, Any], client: WebClient, deps: Deps) -> None:
+    view = actions_ui.drop_modal(_own(body, deps), channel_id=button_caller(body).channel_id)
+    client.views_open(trigger_id=body["trigger_id"], view=view)
+
+
+def _still_working(body: dict[str, Any], _client: WebClient, deps: Deps) -> Reply:
+    view = commitments.still_working(
+        deps.store,
+        deps.clock,
+        team_id=team_of(body),
+        user_id=body["user"]["id"],
+        commitment_id=int(pressed_value(body)),
+    )
+    return actions_ui.working_reply(view)
+
+
+def _reflect(body: dict[str, Any], client: WebClient, deps: Deps) -> None:
+    form = reflection.reflection_form(
+        deps.store,
+        team_id=team_of(body),
+        meeting_id=int(pressed_value(body)),
+        user_id=body["user"]["id"],
+    )
+    view = reflection_ui.reflection_modal(form, channel_id=button_caller(body).channel_id)
+    client.views_open(trigger_id=body["trigger_id"], view=view)
+
+
+def _reflection_answers(body: dict[str, Any], _client: WebClient, deps: Deps) -> Reply:
+    summary = reflection.reflection_summary(
+        deps.store, button_caller(body), meeting_id=int(pressed_value(body))
+    )
+    return reflection_ui.facilitator_view_blocks(summary)
+
+
 BUTTONS: dict[str, Pressed] = {
+    ROUND_NEXT: _next_phase,
+    COMMIT_ACTION: _commit,
+    actions_ui.REPORT_BACK: _report_back,
+    actions_ui.STILL_WORKING: _still_working,
+    actions_ui.DROP_ACTION: _drop,
+    reflection_ui.REFLECT: _reflect,
+    reflection_ui.REFLECTION_ANSWERS: _reflection_answers,
     CHECK_IN_PRESENT: _checking_in(AttendanceStatus.PRESENT),
     CHECK_IN_APOLOGIES: _checking_in(AttendanceStatus.APOLOGIES),
     REORDER: _reorder,

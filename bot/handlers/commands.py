@@ -14,17 +14,31 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
 from bot.deps import Deps
-from bot.flows import calendar, ground_rules, meetings, membership, rescheduling, sets, status
+from bot.flows import (
+    calendar,
+    commitments,
+    ground_rules,
+    meetings,
+    membership,
+    reflection,
+    rescheduling,
+    rounds,
+    sets,
+    status,
+)
 from bot.flows.access import Refusal
-from bot.flows.commands import COMMANDS, HELP, STATUS, parse
+from bot.flows.commands import COMMANDS, HELP, MINE, STATUS, parse
 from bot.handlers.meeting_card import refresh_card
+from bot.handlers.round_posts import post_round, show_change, show_closed
 from bot.handlers.set_channel import invite
 from bot.handlers.slash import Route, SlashRequest
 from bot.ui import sets as cards
 from bot.ui.blocks import Reply
+from bot.ui.commitments import commitment_modal, my_commitments_card
 from bot.ui.help import help_reply, refusal_reply, unknown_reply
 from bot.ui.meeting import meeting_card_blocks, rules_reminder, summary_blocks
 from bot.ui.new_set import new_set_modal
+from bot.ui.reflection import reflection_prompt_blocks
 from bot.ui.schedule import schedule_card
 
 
@@ -180,6 +194,51 @@ def _end_meeting(request: SlashRequest) -> None:
     )
     said = summary_blocks(summary)
     client.chat_postMessage(channel=channel, text=said.text, blocks=said.blocks)
+    prompt = reflection_prompt_blocks(
+        reflection.reflection_prompt(
+            deps.store, team_id=request.caller.team_id, meeting_id=summary.meeting_id
+        )
+    )
+    client.chat_postMessage(channel=channel, text=prompt.text, blocks=prompt.blocks)
+
+
+def _open_round(request: SlashRequest) -> None:
+    people = request.mentioned
+    if len(people) > 1:
+        raise Refusal("Open one round at a time: `/round open @name`, or just `/round open`.")
+    view = rounds.open_round(
+        request.deps.store, request.deps.clock, request.caller, presenter=next(iter(people), None)
+    )
+    post_round(request.client, request.deps, team_id=request.caller.team_id, view=view)
+
+
+def _next_phase(request: SlashRequest) -> None:
+    change = rounds.advance(
+        request.deps.store, request.deps.clock, request.caller, round_id=None, from_phase=None
+    )
+    show_change(request.client, change)
+
+
+def _close_round(request: SlashRequest) -> None:
+    closed = rounds.close_round(
+        request.deps.store, request.deps.clock, request.caller, round_id=None
+    )
+    show_closed(request.client, closed)
+
+
+def _my_actions(request: SlashRequest) -> Reply:
+    caller = request.caller
+    return my_commitments_card(
+        commitments.my_commitments(
+            request.deps.store, request.deps.clock, team_id=caller.team_id, user_id=caller.user_id
+        )
+    )
+
+
+def _new_action(request: SlashRequest) -> None:
+    form = commitments.commitment_form(request.deps.store, request.deps.clock, request.caller)
+    view = commitment_modal(form, channel_id=request.caller.channel_id)
+    request.client.views_open(trigger_id=request.trigger_id, view=view)
 
 
 ROUTES: dict[tuple[str, str], Route] = {
@@ -195,4 +254,9 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("/set", "calendar"): _calendar,
     ("/meeting", "start"): _start_meeting,
     ("/meeting", "end"): _end_meeting,
+    ("/round", "open"): _open_round,
+    ("/round", "next"): _next_phase,
+    ("/round", "close"): _close_round,
+    ("/action", MINE): _my_actions,
+    ("/action", "new"): _new_action,
 }

@@ -10,12 +10,14 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot.deps import Deps
-from bot.flows import ground_rules, meetings, rescheduling, sets
-from bot.flows.access import Caller, Refusal
+from bot.flows import commitments, ground_rules, meetings, reflection, rescheduling, sets
+from bot.flows.access import Refusal
 from bot.handlers.interaction import modal_caller
 from bot.handlers.meeting_card import refresh_card
 from bot.handlers.set_channel import create_set_channel, invite, use_existing_channel
+from bot.ui import commitments as actions_ui
 from bot.ui import new_set
+from bot.ui import reflection as reflection_ui
 from bot.ui import sets as cards
 from bot.ui.blocks import Reply
 from bot.ui.help import refusal_reply
@@ -89,7 +91,7 @@ def _new_set(
             else use_existing_channel(client, choice.channel_id)
         )
     except Refusal as refusal:
-        _tell(client, caller, refusal_reply(refusal))
+        _tell(client, caller.user_id, refusal_reply(refusal))
         return
     formed = sets.form_set(
         deps.store,
@@ -104,12 +106,12 @@ def _new_set(
     invite(client, channel_id, list(dict.fromkeys(everyone)), bot_user_id)
     welcome = cards.welcome_card(formed.learning_set, formed.meetings[:3])
     client.chat_postMessage(channel=channel_id, text=welcome.text, blocks=welcome.blocks)
-    _tell(client, caller, cards.set_ready(formed.learning_set.name, channel_id))
+    _tell(client, caller.user_id, cards.set_ready(formed.learning_set.name, channel_id))
 
 
-def _tell(client: WebClient, caller: Caller, reply: Reply) -> None:
-    """A private word to whoever submitted a modal, in a direct message from setbot."""
-    dm = client.conversations_open(users=caller.user_id)["channel"]["id"]
+def _tell(client: WebClient, user_id: str, reply: Reply) -> None:
+    """A private word in a direct message from setbot: it reaches them wherever they are."""
+    dm = client.conversations_open(users=user_id)["channel"]["id"]
     client.chat_postMessage(channel=dm, text=reply.text, blocks=reply.blocks)
 
 
@@ -156,7 +158,134 @@ def _reorder(
     refresh_card(client, card)
 
 
+def _commit(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, deps: Deps
+) -> None:
+    """A new action: posted in the round's thread for the Set, or confirmed privately."""
+    caller = modal_caller(body, view)
+    typed, errors = actions_ui.read_commitment(view["state"]["values"])
+    if errors:
+        ack(response_action="errors", errors=errors)
+        return
+    try:
+        saved = commitments.commit(
+            deps.store,
+            deps.clock,
+            caller,
+            round_id=actions_ui.round_of(view["private_metadata"]),
+            set_id=typed.set_id,
+            text=typed.text,
+            due_on=typed.due_on,
+            success_measure=typed.success_measure,
+        )
+    except Refusal as refusal:
+        refuse_in_modal(ack, actions_ui.error_block(refusal, view), refusal)
+        return
+    ack()
+    if saved.thread is None:
+        _tell(client, caller.user_id, actions_ui.commitment_saved(saved))
+        return
+    posted = actions_ui.commitment_posted(saved)
+    client.chat_postMessage(
+        channel=saved.thread.channel_id,
+        thread_ts=saved.thread.ts,
+        text=posted.text,
+        blocks=posted.blocks,
+    )
+
+
+def _report(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, deps: Deps
+) -> None:
+    caller = modal_caller(body, view)
+    typed, errors = actions_ui.read_report_back(view["state"]["values"])
+    if errors:
+        ack(response_action="errors", errors=errors)
+        return
+    try:
+        reported = commitments.report_back(
+            deps.store,
+            deps.clock,
+            team_id=caller.team_id,
+            user_id=caller.user_id,
+            commitment_id=actions_ui.commitment_of(view["private_metadata"]),
+            happened=typed.happened,
+            learned=typed.learned,
+            share=typed.share,
+        )
+    except Refusal as refusal:
+        refuse_in_modal(ack, actions_ui.error_block(refusal, view), refusal)
+        return
+    ack()
+    _tell(client, caller.user_id, actions_ui.reported_reply(reported))
+
+
+def _drop(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, deps: Deps
+) -> None:
+    caller = modal_caller(body, view)
+    reason, errors = actions_ui.read_drop(view["state"]["values"])
+    if errors:
+        ack(response_action="errors", errors=errors)
+        return
+    try:
+        dropped = commitments.drop(
+            deps.store,
+            deps.clock,
+            team_id=caller.team_id,
+            user_id=caller.user_id,
+            commitment_id=actions_ui.commitment_of(view["private_metadata"]),
+            reason=reason,
+        )
+    except Refusal as refusal:
+        refuse_in_modal(ack, actions_ui.error_block(refusal, view), refusal)
+        return
+    ack()
+    _tell(client, caller.user_id, actions_ui.dropped_reply(dropped))
+
+
+def _reflect(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, deps: Deps
+) -> None:
+    """One member's reflection; once half have answered the Set sees the average, once."""
+    caller = modal_caller(body, view)
+    typed, errors = reflection_ui.read_reflection(view["state"]["values"])
+    if typed is None or errors:
+        ack(response_action="errors", errors=errors)
+        return
+    try:
+        outcome = reflection.reflect(
+            deps.store,
+            deps.clock,
+            team_id=caller.team_id,
+            meeting_id=reflection_ui.meeting_of(view["private_metadata"]),
+            user_id=caller.user_id,
+            score=typed.score,
+            helped=typed.helped,
+            change=typed.change,
+            share=typed.share,
+        )
+    except Refusal as refusal:
+        refuse_in_modal(ack, reflection_ui.SCORE_BLOCK, refusal)
+        return
+    ack()
+    thanks = reflection_ui.reflected_reply(outcome)
+    client.chat_postEphemeral(
+        channel=caller.channel_id, user=caller.user_id, text=thanks.text, blocks=thanks.blocks
+    )
+    if outcome.threshold_crossed and outcome.channel_id:
+        shared = reflection_ui.aggregate_blocks(outcome.aggregate)
+        client.chat_postMessage(channel=outcome.channel_id, text=shared.text, blocks=shared.blocks)
+        private = reflection_ui.facilitator_view_blocks(outcome.for_facilitators)
+        for facilitator in outcome.facilitators:
+            _tell(client, facilitator, private)
+
+
 VIEWS: dict[str, Submitted] = {
+    actions_ui.COMMIT_VIEW: _commit,
+    actions_ui.REPORT_VIEW: _report,
+    actions_ui.DROP_VIEW: _drop,
+    reflection_ui.REFLECT_VIEW: _reflect,
     REORDER_VIEW: _reorder,
     cards.RULES_VIEW: _rules,
     new_set.NEW_SET_VIEW: _new_set,

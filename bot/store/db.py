@@ -17,23 +17,36 @@ from sqlmodel import Session, create_engine
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine suited to the database: SQLite gets foreign keys and thread sharing."""
-    if url.startswith("sqlite"):
-        connect_args = {"check_same_thread": False, "timeout": 30}
-        if url in ("sqlite://", "sqlite:///:memory:"):
-            # One shared in-memory database for every thread (tests and the demo).
-            kwargs.setdefault("poolclass", StaticPool)
-        engine = create_engine(url, connect_args=connect_args, **kwargs)
-        event.listen(engine, "connect", _sqlite_pragmas)
-        return engine
-    kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(url, **kwargs)
+    """An engine suited to the database.
+
+    SQLite: foreign keys on, write-ahead logging, and every transaction begun with
+    BEGIN IMMEDIATE. Bolt runs listeners on worker threads, so two requests can write at
+    once; pysqlite's own deferred BEGIN lets them collide half-way (and breaks
+    SAVEPOINT), where IMMEDIATE makes the second wait its turn (up to `timeout`).
+    An in-memory database is one connection, so it suits one thread only.
+    """
+    if not url.startswith("sqlite"):
+        kwargs.setdefault("pool_pre_ping", True)
+        return create_engine(url, **kwargs)
+    if url in ("sqlite://", "sqlite:///:memory:"):
+        kwargs.setdefault("poolclass", StaticPool)
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
+    event.listen(engine, "connect", _sqlite_connect)
+    event.listen(engine, "begin", _sqlite_begin)
+    return engine
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    # Hand transaction control to SQLAlchemy (see _sqlite_begin).
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
     cursor.close()
+
+
+def _sqlite_begin(connection: Any) -> None:
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 class Store:

@@ -514,6 +514,8 @@ def test_a_meeting_running_a_little_over_is_left_alone(
 def test_a_process_holding_a_stale_copy_cannot_end_the_meeting_again(
     store: Store, clock: ManualClock, set_id: int
 ) -> None:
+    if store.engine.dialect.name == "sqlite":
+        pytest.skip("SQLite takes one writer at a time, so no process can hold a stale copy")
     card = meetings.start_meeting(store, clock, caller())
     clock.advance(timedelta(hours=3))
     with store.session() as slow:

@@ -9,7 +9,10 @@ from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 
 from bot.app import create_app
+from bot.clock import SystemClock
 from bot.config import Settings, mask_password
+from bot.delivery import SlackMessenger
+from bot.scheduler import start_ticker
 from bot.store.db import Store
 from bot.web import HttpServer
 
@@ -17,14 +20,21 @@ log = logging.getLogger("setbot")
 
 
 def serve(settings: Settings, store: Store) -> None:
-    app = create_app(settings, store=store)
+    clock = SystemClock()
+    app = create_app(settings, store=store, clock=clock)
     log.info(start_line(settings, app))
-    if settings.app_token:
-        SocketModeHandler(app, settings.app_token).start()
-        return
-    server = HttpServer(app, store, host="0.0.0.0", port=settings.port)
-    signal.signal(signal.SIGTERM, lambda *_: server.stop())
-    server.serve()
+    # Every process ticks: the outbox's row claims, not a single scheduler, keep a
+    # reminder from going out twice.
+    ticker = start_ticker(store=store, messenger=SlackMessenger(app.client), clock=clock)
+    try:
+        if settings.app_token:
+            SocketModeHandler(app, settings.app_token).start()
+            return
+        server = HttpServer(app, store, host="0.0.0.0", port=settings.port)
+        signal.signal(signal.SIGTERM, lambda *_: server.stop())
+        server.serve()
+    finally:
+        ticker.shutdown(wait=False)
 
 
 def start_line(settings: Settings, app: App) -> str:

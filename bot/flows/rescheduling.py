@@ -14,6 +14,7 @@ from sqlmodel import Session, col, func, select
 
 from bot.clock import Clock
 from bot.flows.access import Caller, InSet, Refusal, facilitator_here, member_here
+from bot.flows.meeting_reminders import plan_set_reminders
 from bot.flows.schedule import describe, from_rfc5545
 from bot.store.db import Store
 from bot.store.models import LearningSet, Meeting, MeetingStatus
@@ -95,6 +96,7 @@ def reschedule(
         meeting.scheduled_at = new_start
         session.add(meeting)
         session.flush()
+        plan_set_reminders(session, learning_set=here.learning_set, now=now)
         return _schedule(session, here, now=now, count=UPCOMING_COUNT, change=change)
 
 
@@ -107,6 +109,7 @@ def skip(store: Store, clock: Clock, caller: Caller, *, meeting_id: int) -> Sche
         meeting.status = MeetingStatus.SKIPPED
         session.add(meeting)
         session.flush()
+        plan_set_reminders(session, learning_set=here.learning_set, now=clock.now())
         return _schedule(session, here, now=clock.now(), count=UPCOMING_COUNT, change=change)
 
 

@@ -15,6 +15,7 @@ from sqlmodel import Session, col, func, select
 
 from bot.clock import Clock
 from bot.flows.access import Caller, Refusal, facilitator_here
+from bot.flows.meeting_reminders import plan_set_reminders
 from bot.flows.schedule import (
     Cadence,
     Pattern,
@@ -167,6 +168,8 @@ def form_set(
             )
             for start in starts
         )
+        session.flush()
+        plan_set_reminders(session, learning_set=learning_set, now=now)
     return FormedSet(learning_set, starts, members)
 
 
@@ -191,10 +194,11 @@ class SetTotals:
     actions_reported: int
 
 
-def name_to_close(store: Store, caller: Caller) -> str:
+def set_to_close(store: Store, caller: Caller) -> tuple[str, int]:
     """Check, before asking "are you sure?", that the caller may close this Set."""
     with store.session() as session:
-        return facilitator_here(session, caller).learning_set.name
+        here = facilitator_here(session, caller)
+        return here.learning_set.name, here.set_id
 
 
 def close_set(store: Store, clock: Clock, caller: Caller) -> SetTotals:
@@ -254,9 +258,16 @@ def channel_problem(store: Store, *, team_id: str, channel_id: str) -> str | Non
 EXTEND_BY = 3
 
 
+@dataclass(frozen=True)
+class Extension:
+    set_name: str
+    timezone: str
+    added: list[datetime]
+
+
 def extend_set(
     store: Store, clock: Clock, caller: Caller, *, meetings: int = EXTEND_BY
-) -> list[datetime]:
+) -> Extension:
     """Add more meetings on the Set's own pattern, after its last planned one.
 
     A Set that met on chosen dates has no pattern to continue, so the facilitator is
@@ -297,4 +308,6 @@ def extend_set(
             last_day = starts[-1].astimezone(ZoneInfo(learning_set.timezone)).date()
             learning_set.cadence = to_rfc5545(replace(cadence, count=None, until=last_day))
             session.add(learning_set)
-        return starts
+        session.flush()
+        plan_set_reminders(session, learning_set=learning_set, now=clock.now())
+        return Extension(learning_set.name, learning_set.timezone, starts)

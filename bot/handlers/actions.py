@@ -11,7 +11,7 @@ from slack_sdk import WebClient
 from bot.deps import Deps
 from bot.flows import commitments, ground_rules, meetings, reflection, rescheduling, rounds, sets
 from bot.flows.access import Refusal
-from bot.handlers.interaction import button_caller, pressed_value, team_of
+from bot.handlers.interaction import button_caller, pressed_value, set_caller, team_of
 from bot.handlers.meeting_card import refresh_card
 from bot.handlers.round_posts import show_change
 from bot.store.models import AttendanceStatus
@@ -21,6 +21,7 @@ from bot.ui import sets as cards
 from bot.ui.blocks import Reply
 from bot.ui.help import refusal_reply
 from bot.ui.meeting import CHECK_IN_APOLOGIES, CHECK_IN_PRESENT, REORDER, reorder_modal
+from bot.ui.reminders import SET_CLOSE_ASK, SET_EXTEND
 from bot.ui.rounds import COMMIT_ACTION, ROUND_NEXT, read_next
 from bot.ui.schedule import MOVE_MEETING, SKIP_MEETING, move_modal, schedule_card
 
@@ -73,8 +74,20 @@ def _edit_rules(body: dict[str, Any], client: WebClient, deps: Deps) -> None:
     )
 
 
+def _ask_to_close(body: dict[str, Any], _client: WebClient, deps: Deps) -> Reply:
+    caller = set_caller(body, deps.store)
+    return cards.close_confirmation(*sets.set_to_close(deps.store, caller))
+
+
+def _extend(body: dict[str, Any], client: WebClient, deps: Deps) -> Reply:
+    caller = set_caller(body, deps.store)
+    said = cards.extended(sets.extend_set(deps.store, deps.clock, caller))
+    client.chat_postMessage(channel=caller.channel_id, text=said.text, blocks=said.blocks)
+    return Reply(text="Done: the Set goes on, and its channel has the new dates.", blocks=[])
+
+
 def _close(body: dict[str, Any], client: WebClient, deps: Deps) -> Reply:
-    caller = button_caller(body)
+    caller = set_caller(body, deps.store)
     totals = sets.close_set(deps.store, deps.clock, caller)
     closing = cards.closing_card(totals)
     client.chat_postMessage(channel=caller.channel_id, text=closing.text, blocks=closing.blocks)
@@ -195,6 +208,8 @@ def _reflection_answers(body: dict[str, Any], _client: WebClient, deps: Deps) ->
 
 
 BUTTONS: dict[str, Pressed] = {
+    SET_EXTEND: _extend,
+    SET_CLOSE_ASK: _ask_to_close,
     ROUND_NEXT: _next_phase,
     COMMIT_ACTION: _commit,
     actions_ui.REPORT_BACK: _report_back,

@@ -135,7 +135,7 @@ def _rules(request: SlashRequest) -> Reply:
 
 
 def _close(request: SlashRequest) -> Reply:
-    return cards.close_confirmation(sets.name_to_close(request.deps.store, request.caller))
+    return cards.close_confirmation(*sets.set_to_close(request.deps.store, request.caller))
 
 
 def _new(request: SlashRequest) -> None:

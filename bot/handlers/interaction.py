@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bot.flows.access import Caller
+from bot.flows.access import Caller, caller_for_set
+from bot.store.db import Store
 
 
 def team_of(body: dict[str, Any]) -> str:
@@ -30,6 +31,21 @@ def modal_caller(body: dict[str, Any], view: dict[str, Any]) -> Caller:
     """
     channel = json.loads(view["private_metadata"])["channel"]
     return Caller(team_id=team_of(body), user_id=body["user"]["id"], channel_id=channel)
+
+
+def set_caller(body: dict[str, Any], store: Store) -> Caller:
+    """Whoever pressed a button carrying a Set's id, placed as if in that Set's channel.
+
+    Such buttons also arrive in direct messages; the id is only a pointer, and every
+    check on the caller is made again as for a command typed in the channel.
+    """
+    with store.session() as session:
+        return caller_for_set(
+            session,
+            team_id=team_of(body),
+            user_id=body["user"]["id"],
+            set_id=int(pressed_value(body)),
+        )
 
 
 def pressed_value(body: dict[str, Any]) -> str:

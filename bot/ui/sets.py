@@ -9,7 +9,7 @@ from typing import Any
 from bot.flows.ground_rules import RulesCard
 from bot.flows.membership import MembershipChange
 from bot.flows.schedule import format_local
-from bot.flows.sets import SetTotals
+from bot.flows.sets import Extension, SetTotals
 from bot.flows.status import Overview, SetLine
 from bot.store.models import LearningSet, Role
 from bot.ui.blocks import Block, Reply, actions, button, context, divider, header, section
@@ -187,7 +187,7 @@ def facilitator_added(change: MembershipChange) -> Reply:
     return Reply(text=text, blocks=[section(text)])
 
 
-def close_confirmation(set_name: str) -> Reply:
+def close_confirmation(set_name: str, set_id: int) -> Reply:
     text = (
         f"Close *{escape(set_name)}*? There will be no more meetings or reminders. "
         "Everything the Set recorded is kept."
@@ -196,9 +196,23 @@ def close_confirmation(set_name: str) -> Reply:
         text=text,
         blocks=[
             section(text),
-            actions("close", [button("Close the Set", action_id=CONFIRM_CLOSE, style="danger")]),
+            actions(
+                "close",
+                [
+                    button(
+                        "Close the Set", action_id=CONFIRM_CLOSE, value=str(set_id), style="danger"
+                    )
+                ],
+            ),
         ],
     )
+
+
+def extended(extension: Extension) -> Reply:
+    dates = "\n".join(f"• {format_local(d, extension.timezone)}" for d in extension.added)
+    name, count = escape(extension.set_name), len(extension.added)
+    text = f"*{name}* goes on: {count} more meetings are planned.\n{dates}"
+    return Reply(text=f"{name} goes on.", blocks=[section(text)])
 
 
 def closing_card(totals: SetTotals) -> Reply:

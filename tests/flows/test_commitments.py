@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.clock import ManualClock
 from bot.flows import commitments, meetings
@@ -124,7 +124,8 @@ def stored(store: Store) -> list[Commitment]:
 
 def outbox(store: Store) -> list[OutboxMessage]:
     with store.session() as session:
-        return list(session.exec(select(OutboxMessage).order_by(OutboxMessage.id)).all())
+        statement = select(OutboxMessage).where(col(OutboxMessage.kind).startswith("commitment"))
+        return list(session.exec(statement.order_by(OutboxMessage.id)).all())
 
 
 def nudges_of(store: Store, view: CommitmentView) -> dict[str, OutboxStatus]:

@@ -241,3 +241,36 @@ def _next(driver: SlackDriver, slack: SlackEmulator, channel: str, root: str, wh
 def _private(slack: SlackEmulator, user: str) -> str:
     with slack.workspace() as state:
         return [m for m in state.messages if m.ephemeral_to == user][-1].ts
+
+
+@pytest.mark.parametrize(
+    ("subtype", "in_thread"),
+    [("message_changed", True), ("message_deleted", True), ("bot_message", True), (None, False)],
+    ids=["an-edit", "a-deletion", "a-bot-post", "a-message-outside-the-thread"],
+)
+def test_messages_that_are_not_new_replies_in_a_round_are_left_alone(
+    channel: str,
+    driver: SlackDriver,
+    slack: SlackEmulator,
+    store: Store,
+    clock: ManualClock,
+    subtype: str | None,
+    in_thread: bool,
+) -> None:
+    clock.set(MEETING_DAY)
+    driver.slash_command("/meeting", "start", user_id=FRAN, channel_id=channel)
+    driver.slash_command("/round", "open <@U0ASHA|asha>", user_id=FRAN, channel_id=channel)
+    root = _posted(slack, channel, "<@U0ASHA>'s round")
+
+    reply = driver.message(
+        channel,
+        "You should just tell them.",
+        user=BEN,
+        thread_ts=root if in_thread else None,
+        subtype=subtype,
+    )
+
+    assert reply.status == 200
+    assert slack.calls_to("chat.postEphemeral") == []
+    with store.session() as session:
+        assert session.exec(select(Contribution)).all() == []

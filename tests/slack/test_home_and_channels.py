@@ -26,7 +26,7 @@ def test_adding_setbot_to_a_channel_says_what_to_do_next(
     assert "/set new" in intro.args["text"]
 
 
-def test_a_person_joining_a_channel_is_not_greeted_by_the_foundation(
+def test_only_setbot_joining_a_channel_earns_an_introduction(
     driver: SlackDriver, slack: SlackEmulator
 ) -> None:
     channel = slack.add_channel("leaders-set", members=["U0ALEX"])

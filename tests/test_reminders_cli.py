@@ -57,8 +57,10 @@ def setbot(*argv: str) -> argparse.Namespace:
 def test_list_shows_one_line_per_pending_reminder_soonest_first(store: Store, set_id: int) -> None:
     lines = list_reminders(store)
 
-    assert len(lines) == 5
-    assert lines[0] == (
+    # Each meeting: two members' prepare messages, Dana's digest, two channel reminders.
+    assert len(lines) == 2 * 5 + 1
+    assert lines[0].startswith("2027-01-31 10:00 UTC  meeting_prepare       U0ASHA ")
+    assert lines[3] == (
         "2027-02-01 10:00 UTC  meeting_reminder      C0LEADERS     New team leaders  "
         f"[set:{set_id}:meeting:1:T-24h]"
     )
@@ -68,7 +70,7 @@ def test_list_shows_one_line_per_pending_reminder_soonest_first(store: Store, se
 def test_list_can_be_narrowed_to_a_set_and_a_time(store: Store, set_id: int) -> None:
     before = datetime(2027, 2, 2, 9, 30, tzinfo=UTC)
 
-    assert len(list_reminders(store, set_name="new TEAM leaders", due_before=before)) == 2
+    assert len(list_reminders(store, set_name="new TEAM leaders", due_before=before)) == 5
     assert list_reminders(store, set_name="Another Set") == []
 
 
@@ -80,7 +82,13 @@ def test_list_command_prints_the_lines(
     assert args.command(args, store=store) == 0
 
     printed = capsys.readouterr().out.splitlines()
-    assert [line[:20] for line in printed] == ["2027-02-01 10:00 UTC", "2027-02-02 09:00 UTC"]
+    assert [line[:20] for line in printed] == [
+        "2027-01-31 10:00 UTC",
+        "2027-01-31 10:00 UTC",
+        "2027-02-01 08:30 UTC",
+        "2027-02-01 10:00 UTC",
+        "2027-02-02 09:00 UTC",
+    ]
 
 
 def test_list_command_says_so_when_nothing_is_waiting(
@@ -100,8 +108,8 @@ def test_dispatch_sends_what_is_due_as_if_it_were_then(store: Store, set_id: int
 
     report = dispatch_at(store, messenger, datetime(2027, 2, 1, 10, tzinfo=UTC))
 
-    assert report.sent == 1 and len(messenger.delivered) == 1
-    assert len(list_reminders(store)) == 4
+    assert report.sent == 4 and len(messenger.delivered) == 4  # 2 prepare, digest, channel
+    assert len(list_reminders(store)) == 7
 
 
 def test_dispatch_command_reports_what_it_did_in_one_line(
@@ -112,7 +120,7 @@ def test_dispatch_command_reports_what_it_did_in_one_line(
     assert args.command(args, store=store, messenger=RecordingMessenger()) == 0
 
     assert capsys.readouterr().out == (
-        "Dispatched as of 2027-02-02 10:00 UTC: 0 sent, 2 dropped, 0 retried, 0 failed.\n"
+        "Dispatched as of 2027-02-02 10:00 UTC: 0 sent, 5 dropped, 0 retried, 0 failed.\n"
     )
 
 

@@ -20,6 +20,7 @@ from sqlmodel import Session
 
 from bot.clock import Clock
 from bot.flows.access import Caller, Refusal, member_here
+from bot.flows.meeting_reminders import next_allowed, zone_of
 from bot.flows.notices import Notice, composer
 from bot.store.commitments import (
     ACTIVE,
@@ -44,7 +45,7 @@ from bot.store.sets import membership, set_by_channel, sets_of
 
 # The columns hold 3000 characters, as does a Slack text input.
 MAX_TEXT = 3000
-# Reminders arrive at the start of the Set's working day.
+# Reminders arrive at the start of the member's working day, in their own zone.
 NUDGE_AT = time(9, 0)
 HALFWAY_KIND, DUE_KIND = "commitment_nudge", "commitment_due"
 # `/action` shows every action still open and the last few finished ones.
@@ -367,15 +368,16 @@ def _today(learning_set: LearningSet, now: datetime) -> date:
 def plan_commitment_nudges(
     session: Session, *, commitment: Commitment, learning_set: LearningSet, now: datetime
 ) -> list[OutboxMessage]:
-    """Owe a nudge halfway to the due date and one on the day, each at 09:00 in the Set's zone.
+    """Owe a nudge halfway to the due date and one on the day, each at 09:00 the owner's time.
 
+    The owner's time is their own Slack zone, or the Set's while we don't know theirs.
     Halfway is counted in whole local days from the day of committing; an action due in
     a day or two gets only the nudge on the day, and nothing already past is owed.
     """
     if commitment.due_on is None or commitment.id is None or learning_set.id is None:
         return []
-    zone = ZoneInfo(learning_set.timezone)
-    made_on = (commitment.created_at or now).astimezone(zone).date()
+    zone = zone_of(session, learning_set, commitment.user_id)
+    made_on = (commitment.created_at or now).astimezone(ZoneInfo(zone)).date()
     halfway = made_on + timedelta(days=(commitment.due_on - made_on).days // 2)
     planned = [(DUE_KIND, "due", _nine_am(commitment.due_on, zone))]
     if made_on < halfway < commitment.due_on:
@@ -395,8 +397,9 @@ def plan_commitment_nudges(
     ]
 
 
-def _nine_am(day: date, zone: ZoneInfo) -> datetime:
-    return datetime.combine(day, NUDGE_AT, tzinfo=zone).astimezone(UTC)
+def _nine_am(day: date, zone: str) -> datetime:
+    """NUDGE_AT on `day` in `zone`; were NUDGE_AT moved out of waking hours, the next opening."""
+    return next_allowed(datetime.combine(day, NUDGE_AT, tzinfo=ZoneInfo(zone)), zone)
 
 
 def _nudges_prefix(commitment: Commitment) -> str:

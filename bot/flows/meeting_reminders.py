@@ -1,44 +1,58 @@
 """Reminders around a Set's meetings, owed in the outbox and composed when they fall due.
 
-Planning writes rows; it never sends. Each row is keyed by its purpose
-(`set:7:meeting:42:T-24h`), so planning again after a meeting moves upserts the same row
-to its new time, and skipping a meeting cancels it. What a reminder says is worked out
-only when it falls due, from the store as it is then: a reminder whose meeting has
-started, ended or been skipped, or whose Set has closed, is dropped instead of sent.
+Before each meeting the channel is reminded (24 h and 1 h ahead), each member is asked
+privately what they will bring (two days ahead, with their open actions), and each
+facilitator gets a digest of where the Set stands (the morning before).
 
-Private messages are moved into the recipient's waking hours (`next_allowed`). setbot
-does not store each member's Slack time zone, so the Set's zone stands in for it.
+Planning writes rows; it never sends. Each row is keyed by its purpose
+(`set:7:meeting:42:T-24h`, `set:7:meeting:42:prepare:U0ASHA`), so planning again after a
+meeting moves upserts the same row to its new time, and skipping a meeting cancels it.
+What a reminder says is worked out only when it falls due, from the store as it is then:
+a reminder whose meeting has started, ended, moved or been skipped, or whose Set has
+closed, or whose reader has left, is dropped instead of sent.
+
+Private messages are moved into the reader's waking hours (`next_allowed`) in their own
+Slack time zone, recorded when they join (`record_time_zones`); until Slack has told us
+theirs, the Set's zone stands in.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, func, select
 
+from bot.clock import Clock
 from bot.flows.meetings import OVERDUE_GRACE, MeetingSummary
 from bot.flows.notices import Notice, composer
+from bot.flows.schedule import timezone_error
+from bot.store.db import Store
+from bot.store.meetings import attendance_of
 from bot.store.models import (
+    AttendanceStatus,
     Commitment,
     CommitmentStatus,
     LearningSet,
     Meeting,
     MeetingStatus,
+    Membership,
     OutboxMessage,
     OutboxStatus,
     Role,
     SetStatus,
 )
 from bot.store.outbox import cancel_keys, owe, set_key
-from bot.store.sets import current_members
+from bot.store.sets import current_members, membership, set_by_channel
 
 log = logging.getLogger("setbot.reminders")
 
 MEETING_REMINDER = "meeting_reminder"
+MEETING_PREPARE = "meeting_prepare"
+FACILITATOR_DIGEST = "facilitator_digest"
 MEETING_AUTOCLOSED = "meeting_autoclosed"
 SET_EXTEND_OR_CLOSE = "set_extend_or_close"
 
@@ -49,6 +63,14 @@ MEETING_REMINDER_LEADS: tuple[tuple[str, timedelta], ...] = (
     ("T-24h", timedelta(days=1)),
     ("T-1h", timedelta(hours=1)),
 )
+# Members are asked what they will bring this long before a meeting, on the Set's wall
+# clock (10:00 on Sunday for a Tuesday 10:00 meeting), then moved into their waking hours.
+PREPARE_LEAD = timedelta(days=2)
+# Facilitators read their digest at this time, in their own zone, the day before a meeting.
+DIGEST_AT = time(8, 30)
+# The key parts after a meeting's id under which it is owed something before it starts:
+# channel reminders (T-24h, T-1h), members' prepare messages, facilitators' digests.
+_BEFORE_MEETING = ("T-", "prepare:", "digest:")
 # Facilitators are asked whether to extend or close a Set this long after its last meeting.
 EXTEND_OR_CLOSE_AFTER = timedelta(days=1)
 # Private messages arrive between these local times; anything else waits for the morning.
@@ -69,6 +91,41 @@ class MeetingReminder:
     # "tomorrow", "today", "in about an hour", "in 20 minutes": from when it is sent.
     when: str
     reporting_back: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class OpenAction:
+    """An action its owner has yet to report back on, as their prepare message shows it."""
+
+    commitment_id: int
+    text: str
+    due_on: date | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class MeetingPrepare:
+    """To a member, two days ahead: what will you bring, and how did your action go?"""
+
+    set_name: str
+    starts_at: datetime
+    # The reader's zone: their own, or the Set's while Slack hasn't told us theirs.
+    timezone: str
+    open_actions: tuple[OpenAction, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class FacilitatorDigest:
+    """To a facilitator, the morning before: who is ready, who is not, who won't come."""
+
+    set_name: str
+    starts_at: datetime
+    timezone: str
+    # "tomorrow", or "today" when it went out late: from when it is sent, in their zone.
+    when: str
+    reported_back: tuple[str, ...]
+    not_reported: tuple[str, ...]
+    apologies: tuple[str, ...]
+    rules_not_agreed: tuple[str, ...]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -116,6 +173,42 @@ def next_allowed(
     return datetime.combine(day, start, tzinfo=zone).astimezone(UTC)
 
 
+# -- each person's own zone -------------------------------------------------------------
+
+
+def own_zone(place: Membership | None, learning_set: LearningSet) -> str:
+    """Where someone reads their private messages: their own Slack zone, else the Set's."""
+    return place.timezone if place is not None and place.timezone else learning_set.timezone
+
+
+def zone_of(session: Session, learning_set: LearningSet, user_id: str) -> str:
+    """Someone's own zone in a Set they belong (or belonged) to; the Set's if not known."""
+    assert learning_set.id is not None
+    return own_zone(membership(session, set_id=learning_set.id, user_id=user_id), learning_set)
+
+
+def record_time_zones(
+    store: Store, clock: Clock, *, team_id: str, channel_id: str, zones: Mapping[str, str]
+) -> None:
+    """Keep the Slack zones of people just added to a channel's Set, then plan it again.
+
+    Planning again is what owes newcomers their own prepare messages (or digests), each
+    in their waking hours. A zone the tz database doesn't know is ignored, and anyone
+    without one keeps the Set's zone, so nothing here can stop people being added.
+    """
+    with store.session() as session:
+        learning_set = set_by_channel(session, team_id=team_id, channel_id=channel_id)
+        if learning_set is None or learning_set.id is None:
+            return
+        for place in current_members(session, set_id=learning_set.id):
+            zone = zones.get(place.user_id)
+            if zone and timezone_error(zone) is None:
+                place.timezone = zone
+                session.add(place)
+        session.flush()
+        plan_set_reminders(session, learning_set=learning_set, now=clock.now())
+
+
 # -- planning -----------------------------------------------------------------------------
 
 
@@ -135,7 +228,7 @@ def plan_meeting_reminders(
     if not _remindable(meeting, learning_set):
         _forget(session, learning_set, meeting)
         return []
-    assert meeting.scheduled_at is not None
+    assert meeting.scheduled_at is not None and learning_set.channel_id is not None
     owed = []
     for label, lead in leads:
         key = _reminder_key(learning_set, meeting, label)
@@ -143,16 +236,76 @@ def plan_meeting_reminders(
         if due < now:
             cancel_keys(session, team_id=learning_set.team_id, prefix=key)
             continue
-        owed.append(_owe_reminder(session, learning_set, meeting, key=key, due=due, label=label))
+        owed.append(
+            _owe_for_meeting(
+                session,
+                learning_set,
+                meeting,
+                kind=MEETING_REMINDER,
+                target=learning_set.channel_id,
+                key=key,
+                due=due,
+                lead=label,
+            )
+        )
     return owed
+
+
+def plan_private_reminders(
+    session: Session, *, meeting: Meeting, learning_set: LearningSet, now: datetime
+) -> list[OutboxMessage]:
+    """Owe each member their prepare message and each facilitator their digest for `meeting`.
+
+    What is pending is cancelled and owed again to the people in the Set now, in the
+    role they have now (owing a key again revives its row), so someone who left or became
+    a facilitator is not asked the wrong thing; nothing whose time has passed is owed.
+    """
+    if not _remindable(meeting, learning_set):
+        _forget(session, learning_set, meeting)
+        return []
+    assert learning_set.id is not None and meeting.scheduled_at is not None
+    for part in ("prepare", "digest"):
+        prefix = set_key(learning_set.id, "meeting", meeting.id, part) + ":"
+        cancel_keys(session, team_id=learning_set.team_id, prefix=prefix)
+    owed = []
+    for place in current_members(session, set_id=learning_set.id):
+        zone = own_zone(place, learning_set)
+        if place.role == Role.MEMBER:
+            kind, part = MEETING_PREPARE, "prepare"
+            ahead = _before(meeting.scheduled_at, PREPARE_LEAD, learning_set.timezone)
+            due = next_allowed(ahead, zone)
+        else:
+            kind, part = FACILITATOR_DIGEST, "digest"
+            due = _digest_due(meeting.scheduled_at, zone)
+        if due < now:
+            continue
+        key = set_key(learning_set.id, "meeting", meeting.id, part, place.user_id)
+        owed.append(
+            _owe_for_meeting(
+                session, learning_set, meeting, kind=kind, target=place.user_id, key=key, due=due
+            )
+        )
+    return owed
+
+
+def _digest_due(start: datetime, zone: str) -> datetime:
+    """DIGEST_AT on the day before the meeting, the day and the hour both in `zone`."""
+    local = ZoneInfo(zone)
+    day_before = start.astimezone(local).date() - timedelta(days=1)
+    return next_allowed(datetime.combine(day_before, DIGEST_AT, tzinfo=local), zone)
 
 
 def forget_meeting_reminders(
     session: Session, *, team_id: str, set_id: int, meeting_id: int
 ) -> int:
-    """Cancel a meeting's pending reminders (it was skipped, or its Set closed)."""
-    prefix = set_key(set_id, "meeting", meeting_id, "T-")
-    return cancel_keys(session, team_id=team_id, prefix=prefix)
+    """Cancel all a meeting is still owed before it (it was skipped, or its Set closed).
+
+    What is owed after it (a note that the bot ended it) is left alone.
+    """
+    return sum(
+        cancel_keys(session, team_id=team_id, prefix=set_key(set_id, "meeting", meeting_id, part))
+        for part in _BEFORE_MEETING
+    )
 
 
 def plan_set_reminders(
@@ -160,9 +313,9 @@ def plan_set_reminders(
 ) -> list[OutboxMessage]:
     """Bring every reminder of a Set in line with its meetings as they stand now.
 
-    One call after forming a Set, or after any meeting is moved or skipped: coming
-    meetings are (re)planned, the others forgotten, and the extend-or-close question
-    follows the last meeting.
+    One call after forming a Set, after any meeting is moved or skipped, or after people
+    join: coming meetings are (re)planned, for the channel and for each person, the
+    others forgotten, and the extend-or-close question follows the last meeting.
     """
     assert learning_set.id is not None
     meetings = session.exec(
@@ -174,6 +327,9 @@ def plan_set_reminders(
     for meeting in meetings:
         if meeting.scheduled_at is not None and meeting.scheduled_at > now:
             owed += plan_meeting_reminders(
+                session, meeting=meeting, learning_set=learning_set, now=now
+            )
+            owed += plan_private_reminders(
                 session, meeting=meeting, learning_set=learning_set, now=now
             )
         else:
@@ -196,7 +352,7 @@ def plan_extend_or_close(
     assert learning_set.id is not None
     set_id, team_id = learning_set.id, learning_set.team_id
     cancel_keys(session, team_id=team_id, prefix=set_key(set_id, "extend_or_close") + ":")
-    due = next_allowed(last_meeting_at + EXTEND_OR_CLOSE_AFTER, learning_set.timezone)
+    asked_at = last_meeting_at + EXTEND_OR_CLOSE_AFTER
     payload: dict[str, object] = {"set_id": set_id, "last_meeting_at": last_meeting_at.isoformat()}
     return [
         owe(
@@ -204,7 +360,7 @@ def plan_extend_or_close(
             team_id=team_id,
             kind=SET_EXTEND_OR_CLOSE,
             target=user_id,
-            due_at=due,
+            due_at=next_allowed(asked_at, zone_of(session, learning_set, user_id)),
             key=set_key(set_id, "extend_or_close", _stamp(last_meeting_at), user_id),
             payload=payload,
         )
@@ -219,7 +375,6 @@ def owe_autoclosed_notes(
     learning_set = session.get(LearningSet, summary.set_id)
     if learning_set is None:
         return []
-    due = next_allowed(now, learning_set.timezone)
     payload: dict[str, object] = {"set_id": summary.set_id, "meeting_id": summary.meeting_id}
     return [
         owe(
@@ -227,7 +382,7 @@ def owe_autoclosed_notes(
             team_id=learning_set.team_id,
             kind=MEETING_AUTOCLOSED,
             target=user_id,
-            due_at=due,
+            due_at=next_allowed(now, zone_of(session, learning_set, user_id)),
             key=set_key(summary.set_id, "meeting", summary.meeting_id, "autoclosed", user_id),
             payload=payload,
         )
@@ -273,34 +428,36 @@ def _before(start: datetime, lead: timedelta, timezone: str) -> datetime:
     return wall.replace(tzinfo=zone).astimezone(UTC)
 
 
-def _owe_reminder(
+def _owe_for_meeting(
     session: Session,
     learning_set: LearningSet,
     meeting: Meeting,
     *,
+    kind: str,
+    target: str,
     key: str,
     due: datetime,
-    label: str,
+    **extra: object,
 ) -> OutboxMessage:
-    """Owe (or move) the reminder; one already sent for an earlier time gets a successor.
+    """Owe (or move) a row before `meeting`; one already sent for an earlier time gets a successor.
 
     `owe` leaves a sent row as it is, so a meeting moved after its reminder went out
     would otherwise get none for its new time: the successor's key names that time.
     """
-    assert meeting.scheduled_at is not None and learning_set.channel_id is not None
+    assert meeting.scheduled_at is not None
     payload: dict[str, object] = {
         "set_id": learning_set.id,
         "meeting_id": meeting.id,
         "starts_at": meeting.scheduled_at.isoformat(),
-        "lead": label,
+        **extra,
     }
 
     def owe_under(owed_key: str) -> OutboxMessage:
         return owe(
             session,
             team_id=learning_set.team_id,
-            kind=MEETING_REMINDER,
-            target=str(learning_set.channel_id),
+            kind=kind,
+            target=target,
             due_at=due,
             key=owed_key,
             payload=payload,
@@ -323,15 +480,11 @@ def _stamp(when: datetime) -> str:
 @composer(MEETING_REMINDER)
 def compose_meeting_reminder(session: Session, row: OutboxMessage, now: datetime) -> Notice | None:
     """The reminder as of now, or None once the meeting has begun, gone or lost its Set."""
-    meeting = _meeting(session, row)
-    learning_set = session.get(LearningSet, meeting.set_id) if meeting else None
-    if meeting is None or learning_set is None or learning_set.status != SetStatus.ACTIVE:
+    found = _coming(session, row, now)
+    if found is None:
         return None
-    if meeting.status != MeetingStatus.SCHEDULED or meeting.scheduled_at is None:
-        return None
-    if meeting.scheduled_at <= now:
-        return None
-    assert learning_set.id is not None
+    meeting, learning_set = found
+    assert meeting.scheduled_at is not None
     message = MeetingReminder(
         set_name=learning_set.name,
         starts_at=meeting.scheduled_at,
@@ -357,6 +510,123 @@ def reporting_back(session: Session, *, learning_set: LearningSet) -> tuple[str,
     )
     here = {m.user_id for m in current_members(session, set_id=learning_set.id)}
     return tuple(dict.fromkeys(u for u in session.exec(statement) if u in here))
+
+
+@composer(MEETING_PREPARE)
+def compose_prepare(session: Session, row: OutboxMessage, now: datetime) -> Notice | None:
+    """The member's prompt; None if the meeting is off or moved, or they left or won't come."""
+    found = _coming(session, row, now)
+    if found is None:
+        return None
+    meeting, learning_set = found
+    assert meeting.id is not None and meeting.scheduled_at is not None
+    place = membership(session, set_id=meeting.set_id, user_id=row.target)
+    if place is None or place.left_at is not None or place.role != Role.MEMBER:
+        return None
+    if attendance_of(session, meeting_id=meeting.id).get(row.target) == AttendanceStatus.APOLOGIES:
+        return None
+    message = MeetingPrepare(
+        set_name=learning_set.name,
+        starts_at=meeting.scheduled_at,
+        timezone=own_zone(place, learning_set),
+        open_actions=_open_actions(session, learning_set, row.target),
+    )
+    return Notice(user=row.target, message=message)
+
+
+@composer(FACILITATOR_DIGEST)
+def compose_digest(session: Session, row: OutboxMessage, now: datetime) -> Notice | None:
+    """Where the Set stands now; None if the meeting is off or moved, or they left its helm."""
+    found = _coming(session, row, now)
+    if found is None:
+        return None
+    meeting, learning_set = found
+    assert learning_set.id is not None and meeting.id is not None
+    assert meeting.scheduled_at is not None
+    if row.target not in facilitators_of(session, set_id=learning_set.id):
+        return None
+    zone = zone_of(session, learning_set, row.target)
+    people = current_members(session, set_id=learning_set.id)
+    here = {m.user_id for m in people}
+    seen = attendance_of(session, meeting_id=meeting.id)
+    message = FacilitatorDigest(
+        set_name=learning_set.name,
+        starts_at=meeting.scheduled_at,
+        timezone=zone,
+        when=_when_words(meeting.scheduled_at, now, zone),
+        reported_back=_reported_since_last_met(session, learning_set, here),
+        not_reported=reporting_back(session, learning_set=learning_set),
+        apologies=tuple(
+            u for u, s in seen.items() if s == AttendanceStatus.APOLOGIES and u in here
+        ),
+        rules_not_agreed=tuple(
+            m.user_id for m in people if m.role == Role.MEMBER and m.ground_rules_agreed_at is None
+        ),
+    )
+    return Notice(user=row.target, message=message)
+
+
+def _coming(
+    session: Session, row: OutboxMessage, now: datetime
+) -> tuple[Meeting, LearningSet] | None:
+    """The row's meeting and its open Set, if the meeting is still to come when the row said.
+
+    A meeting moved without planning again (so its rows kept the old time) counts as gone:
+    what the row would say, "on Tuesday", is no longer true.
+    """
+    meeting = _meeting(session, row)
+    learning_set = session.get(LearningSet, meeting.set_id) if meeting else None
+    if meeting is None or learning_set is None or learning_set.status != SetStatus.ACTIVE:
+        return None
+    if meeting.status != MeetingStatus.SCHEDULED or meeting.scheduled_at is None:
+        return None
+    planned_for = row.payload.get("starts_at")
+    if meeting.scheduled_at <= now or not isinstance(planned_for, str):
+        return None
+    if datetime.fromisoformat(planned_for) != meeting.scheduled_at:
+        return None
+    return meeting, learning_set
+
+
+def _open_actions(
+    session: Session, learning_set: LearningSet, user_id: str
+) -> tuple[OpenAction, ...]:
+    """What someone has yet to report back on in this Set, in the order they committed."""
+    statement = select(Commitment).where(
+        Commitment.set_id == learning_set.id,
+        Commitment.team_id == learning_set.team_id,
+        Commitment.user_id == user_id,
+        col(Commitment.status).in_(_OPEN_COMMITMENTS),
+    )
+    return tuple(
+        OpenAction(commitment_id=c.id, text=c.text, due_on=c.due_on)
+        for c in session.exec(statement.order_by(col(Commitment.id)))
+        if c.id is not None
+    )
+
+
+def _reported_since_last_met(
+    session: Session, learning_set: LearningSet, here: set[str]
+) -> tuple[str, ...]:
+    """People still in the Set who reported back since its last meeting ended (or ever)."""
+    last_ended = session.exec(
+        select(Meeting.ended_at)
+        .where(
+            Meeting.set_id == learning_set.id,
+            Meeting.status == MeetingStatus.ENDED,
+            col(Meeting.ended_at).is_not(None),
+        )
+        .order_by(col(Meeting.ended_at).desc())
+    ).first()
+    statement = select(Commitment.user_id).where(
+        Commitment.set_id == learning_set.id,
+        Commitment.team_id == learning_set.team_id,
+        Commitment.status == CommitmentStatus.REPORTED,
+    )
+    if last_ended is not None:
+        statement = statement.where(col(Commitment.reported_at) > last_ended)
+    reported = session.exec(statement.order_by(col(Commitment.reported_at), col(Commitment.id)))
+    return tuple(dict.fromkeys(u for u in reported if u in here))
 
 
 def _when_words(start: datetime, now: datetime, timezone: str) -> str:

@@ -72,6 +72,8 @@ KIND_WORDS = {
     "commitment_due": "a reminder that an action is due",
     "round_time_note": "a note about a round's time",
     "round_time_up": "a note that a round's time was up",
+    "meeting_prepare": "the message asking what they'll bring",
+    "facilitator_digest": "the facilitator's digest",
 }
 
 

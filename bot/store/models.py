@@ -112,6 +112,9 @@ class Membership(SQLModel, table=True):
     joined_at: datetime | None = _when()
     left_at: datetime | None = _when()
     ground_rules_agreed_at: datetime | None = _when()
+    # Their own Slack time zone (IANA, users.info `tz`), so private messages reach them in
+    # waking hours; None until Slack has told us, and then the Set's zone stands in.
+    timezone: str | None = Field(default=None, max_length=64)
 
 
 class Meeting(SQLModel, table=True):

@@ -1,25 +1,39 @@
-"""What the reminders look like: the channel reminder and the facilitators' private notes.
+"""What the reminders look like: the channel reminder and the private messages around it.
 
 Each renderer is registered with `bot.ui.notices.render` by its message type. Set names
-are typed by people, so they are escaped here, once; times are shown with Slack's date
-token, which each reader sees in their own zone, falling back to the Set's zone.
+and actions are typed by people, so they are escaped here, once; times are shown with
+Slack's date token, which each reader sees in their own zone, falling back to the zone
+the message carries (the reader's own where known, else the Set's).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from bot.flows.meeting_reminders import MeetingAutoclosed, MeetingReminder, SetExtendOrClose
+from bot.flows.meeting_reminders import (
+    FacilitatorDigest,
+    MeetingAutoclosed,
+    MeetingPrepare,
+    MeetingReminder,
+    OpenAction,
+    SetExtendOrClose,
+)
 from bot.flows.outbox import DeliveryFailed
 from bot.flows.schedule import format_local
-from bot.ui.blocks import Reply, actions, button, context, section
-from bot.ui.mrkdwn import escape, mention, mentions
+from bot.ui.blocks import Block, Reply, actions, button, context, section
+from bot.ui.commitments import BUTTONS_BLOCK_PREFIX, REPORT_BACK, STILL_WORKING, day
+from bot.ui.mrkdwn import clip, escape, mention, mentions
 from bot.ui.notices import render
 
 # Buttons on the extend-or-close question; each carries the Set's id as its value.
 SET_EXTEND = "set_extend"
 SET_CLOSE_ASK = "set_close_ask"
 EXTEND_OR_CLOSE_BLOCK = "set_extend_or_close"
+# A prepare message shows each open action in two blocks (words, buttons) after three of
+# its own; past this many the rest are left to `/action`, well within Slack's 50 blocks.
+ACTIONS_SHOWN = 10
+# How much of an action a prepare message quotes.
+ACTION_QUOTE_LIMIT = 500
 
 # What each Slack error means to a facilitator, and what they can do about it.
 _WHY = {
@@ -83,6 +97,67 @@ def meeting_reminder(message: MeetingReminder) -> Reply:
             ),
         ],
     )
+
+
+@render.register
+def meeting_prepare(message: MeetingPrepare) -> Reply:
+    """To a member, two days ahead: the issue they'll bring, and their open actions."""
+    name = escape(message.set_name)
+    opening = (
+        f"What issue will you bring to *{name}* on {when(message.starts_at, message.timezone)}?"
+    )
+    blocks: list[Block] = [
+        section(opening),
+        context(
+            "A few lines now help: what is the problem, why does it matter to you, "
+            "and what would you like from the Set?"
+        ),
+    ]
+    if message.open_actions:
+        blocks.append(
+            section("*And how did your action go?* Report back, or say you're still on it.")
+        )
+        for action in message.open_actions[:ACTIONS_SHOWN]:
+            blocks += _open_action(action)
+        if len(message.open_actions) > ACTIONS_SHOWN:
+            blocks.append(context("Type `/action` to see the rest of your actions."))
+    text = (
+        f"What issue will you bring to {name} on "
+        f"{format_local(message.starts_at, message.timezone)}?"
+    )
+    return Reply(text=text, blocks=blocks)
+
+
+def _open_action(action: OpenAction) -> list[Block]:
+    """The action in its owner's words, with the buttons `/action` and the nudges carry."""
+    words = escape(clip(action.text.strip(), ACTION_QUOTE_LIMIT))
+    if action.due_on:
+        words += f"\nDue {day(action.due_on)}"
+    value = str(action.commitment_id)
+    buttons = [
+        button("Report back", action_id=REPORT_BACK, value=value, style="primary"),
+        button("Still working on it", action_id=STILL_WORKING, value=value),
+    ]
+    return [section(words), actions(f"{BUTTONS_BLOCK_PREFIX}{value}", buttons)]
+
+
+@render.register
+def facilitator_digest(message: FacilitatorDigest) -> Reply:
+    """To a facilitator, the morning before: four short lines, by name."""
+    name = escape(message.set_name)
+    starts = when(message.starts_at, message.timezone)
+    lines = [
+        f"*Reported back since the last meeting:* {mentions(message.reported_back)}",
+        f"*Still to report back on an action:* {mentions(message.not_reported)}",
+        f"*Sent apologies:* {mentions(message.apologies)}",
+        f"*Yet to agree the ground rules:* {mentions(message.rules_not_agreed)}",
+    ]
+    text = (
+        f"{name} meets {message.when}: {format_local(message.starts_at, message.timezone)}. "
+        "Here is where the Set stands."
+    )
+    opening = f"*{name}* meets {message.when}: {starts}. Here is where the Set stands."
+    return Reply(text=text, blocks=[section(opening + "\n" + "\n".join(lines))])
 
 
 @render.register

@@ -247,14 +247,15 @@ def test_the_day_before_reminder_reaches_the_sets_channel(
     report = dispatch_due(store, messenger, clock)
 
     [posted] = slack.messages(channel)
-    assert report.sent == 1
+    assert report.sent == 1 + 2 + 1  # and, privately, two prepare messages and Dana's digest
     assert "meets tomorrow: Sun 7 Feb 2027, 10:00 (GMT)" in posted.text
 
 
 def test_a_channel_the_bot_was_removed_from_fails_once_and_dana_hears_why(
     store: Store, clock: ManualClock, slack: SlackEmulator, messenger: SlackMessenger
 ) -> None:
-    slack.add_user(DANA, name="dana")
+    for user, name in [(DANA, "dana"), (ASHA, "asha"), (BEN, "ben")]:
+        slack.add_user(user, name=name)
     private = slack.add_channel("set-without-setbot", members=[DANA])
     form_a_set(store, clock, private)
     clock.set(FIRST_MEETING - timedelta(days=1))

@@ -9,13 +9,24 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot.deps import Deps
-from bot.flows import commitments, ground_rules, meetings, reflection, rescheduling, rounds, sets
+from bot.flows import (
+    commitments,
+    forget,
+    ground_rules,
+    meetings,
+    reflection,
+    rescheduling,
+    rounds,
+    sets,
+)
 from bot.flows.access import Refusal
-from bot.handlers.interaction import button_caller, pressed_value, set_caller, team_of
+from bot.handlers.home import refresh_home
+from bot.handlers.interaction import button_caller, pressed_value, set_caller, team_of, tell
 from bot.handlers.meeting_card import refresh_card
 from bot.handlers.round_posts import show_change
 from bot.store.models import AttendanceStatus
 from bot.ui import commitments as actions_ui
+from bot.ui import learning as learning_ui
 from bot.ui import reflection as reflection_ui
 from bot.ui import sets as cards
 from bot.ui.blocks import Reply
@@ -46,13 +57,20 @@ def _listener(pressed: Pressed, deps: Deps) -> Callable[..., None]:
         except Refusal as refusal:
             reply = refusal_reply(refusal)
         ack()
-        if reply is not None:
+        from_home = body.get("view", {}).get("type") == "home"
+        if from_home:
+            refresh_home(client, deps, team_id=team_of(body), user_id=body["user"]["id"])
+        if reply is None:
+            return
+        if body.get("response_url"):
             respond(
                 text=reply.text,
                 blocks=reply.blocks,
                 response_type="ephemeral",
                 replace_original=False,
             )
+        else:  # pressed on the Home tab: no message to answer under, so a direct message
+            tell(client, body["user"]["id"], reply)
 
     return handle
 
@@ -207,7 +225,20 @@ def _reflection_answers(body: dict[str, Any], _client: WebClient, deps: Deps) ->
     return reflection_ui.facilitator_view_blocks(summary)
 
 
+def _forget(body: dict[str, Any], _client: WebClient, deps: Deps) -> Reply:
+    """The presser is forgotten, never anyone else: the button carries only the scope."""
+    forgotten = forget.forget_me(
+        deps.store,
+        deps.clock,
+        team_id=team_of(body),
+        user_id=body["user"]["id"],
+        set_id=learning_ui.read_scope(pressed_value(body)),
+    )
+    return learning_ui.forgotten_reply(forgotten)
+
+
 BUTTONS: dict[str, Pressed] = {
+    learning_ui.FORGET_CONFIRM: _forget,
     SET_EXTEND: _extend,
     SET_CLOSE_ASK: _ask_to_close,
     ROUND_NEXT: _next_phase,

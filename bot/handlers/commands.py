@@ -7,7 +7,7 @@ to the channel themselves and return None.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
@@ -17,7 +17,11 @@ from bot.deps import Deps
 from bot.flows import (
     calendar,
     commitments,
+    forget,
     ground_rules,
+    insights,
+    learning,
+    meeting_reminders,
     meetings,
     membership,
     reflection,
@@ -30,12 +34,14 @@ from bot.flows.access import Refusal
 from bot.flows.commands import COMMANDS, HELP, MINE, STATUS, parse
 from bot.handlers.meeting_card import refresh_card
 from bot.handlers.round_posts import post_round, show_change, show_closed
-from bot.handlers.set_channel import invite
+from bot.handlers.set_channel import invite, slack_names, slack_time_zones
 from bot.handlers.slash import Route, SlashRequest
 from bot.ui import sets as cards
 from bot.ui.blocks import Reply
 from bot.ui.commitments import commitment_modal, my_commitments_card
 from bot.ui.help import help_reply, refusal_reply, unknown_reply
+from bot.ui.insights import render_stats
+from bot.ui.learning import forget_confirmation, learning_card
 from bot.ui.meeting import meeting_card_blocks, rules_reminder, summary_blocks
 from bot.ui.new_set import new_set_modal
 from bot.ui.reflection import reflection_prompt_blocks
@@ -99,10 +105,22 @@ def _add(request: SlashRequest) -> Reply | None:
         bot_user_id=request.bot_user_id,
     )
     if change.changed:
+        _record_time_zones(request, change.changed)
         invite(request.client, request.caller.channel_id, list(change.changed), request.bot_user_id)
         say(request, cards.members_added(change))
         return None
     return cards.members_added(change)
+
+
+def _record_time_zones(request: SlashRequest, people: Sequence[str]) -> None:
+    """Newcomers' own Slack zones, so their reminders (now planned) reach them by day."""
+    meeting_reminders.record_time_zones(
+        request.deps.store,
+        request.deps.clock,
+        team_id=request.caller.team_id,
+        channel_id=request.caller.channel_id,
+        zones=slack_time_zones(request.client, people),
+    )
 
 
 def _remove(request: SlashRequest) -> Reply | None:
@@ -125,6 +143,7 @@ def _facilitator(request: SlashRequest) -> Reply | None:
     )
     if not change.changed:
         return cards.facilitator_added(change)
+    _record_time_zones(request, change.changed)
     invite(request.client, request.caller.channel_id, people, request.bot_user_id)
     say(request, cards.facilitator_added(change))
     return None
@@ -194,12 +213,47 @@ def _end_meeting(request: SlashRequest) -> None:
     )
     said = summary_blocks(summary)
     client.chat_postMessage(channel=channel, text=said.text, blocks=said.blocks)
+    stats = render_stats(
+        insights.meeting_stats(deps.store, request.caller, meeting_id=summary.meeting_id)
+    )
+    client.chat_postEphemeral(
+        channel=channel, user=request.caller.user_id, text=stats.text, blocks=stats.blocks
+    )
     prompt = reflection_prompt_blocks(
         reflection.reflection_prompt(
             deps.store, team_id=request.caller.team_id, meeting_id=summary.meeting_id
         )
     )
     client.chat_postMessage(channel=channel, text=prompt.text, blocks=prompt.blocks)
+
+
+def _learning(request: SlashRequest) -> Reply:
+    """The learning summary, to the facilitator only: a card here, the CSV in a DM."""
+    deps, client = request.deps, request.client
+    people = learning.people_to_name(deps.store, request.caller)
+    summary = learning.learning_summary(
+        deps.store, request.caller, names=slack_names(client, people)
+    )
+    dm = client.conversations_open(users=request.caller.user_id)["channel"]["id"]
+    client.files_upload_v2(
+        channel=dm,
+        content=learning.to_csv(summary).encode(),
+        filename=learning.filename(summary, "csv"),
+        title=f"{summary.set_name}: learning summary",
+        initial_comment="The learning summary as a spreadsheet, anonymised, for the organisation.",
+    )
+    return learning_card(summary)
+
+
+def _forget_me(request: SlashRequest) -> Reply:
+    everywhere = request.invocation.rest.strip().lower() == "all"
+    return forget_confirmation(
+        forget.forget_plan(request.deps.store, request.caller, everywhere=everywhere)
+    )
+
+
+def _stats(request: SlashRequest) -> Reply:
+    return render_stats(insights.meeting_stats(request.deps.store, request.caller, meeting_id=None))
 
 
 def _open_round(request: SlashRequest) -> None:
@@ -254,6 +308,9 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("/set", "calendar"): _calendar,
     ("/meeting", "start"): _start_meeting,
     ("/meeting", "end"): _end_meeting,
+    ("/meeting", "stats"): _stats,
+    ("/set", "learning"): _learning,
+    ("/set", "forget-me"): _forget_me,
     ("/round", "open"): _open_round,
     ("/round", "next"): _next_phase,
     ("/round", "close"): _close_round,

@@ -1,21 +1,34 @@
-"""App Home: publish the member's home tab each time they open it."""
+"""App Home: each member's own view of their Sets, actions and (for facilitators) progress.
+
+Published when the tab is opened and again after anything the member does from it or
+about their actions, so it never shows yesterday's state.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot.deps import Deps
+from bot.flows.home import home_for
 from bot.ui.home import home_view
 
 
-def register(app: App, _deps: Deps) -> None:
-    app.event("app_home_opened")(on_home_opened)
+def register(app: App, deps: Deps) -> None:
+    app.event("app_home_opened")(_on_home_opened(deps))
 
 
-def on_home_opened(event: dict[str, Any], client: WebClient) -> None:
-    if event.get("tab", "home") != "home":
-        return
-    client.views_publish(user_id=event["user"], view=home_view())
+def _on_home_opened(deps: Deps) -> Callable[..., None]:
+    def on_home_opened(event: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
+        if event.get("tab", "home") == "home":
+            refresh_home(client, deps, team_id=body["team_id"], user_id=event["user"])
+
+    return on_home_opened
+
+
+def refresh_home(client: WebClient, deps: Deps, *, team_id: str, user_id: str) -> None:
+    home = home_for(deps.store, deps.clock, team_id=team_id, user_id=user_id)
+    client.views_publish(user_id=user_id, view=home_view(home))

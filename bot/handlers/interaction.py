@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from slack_sdk import WebClient
+
 from bot.flows.access import Caller, caller_for_set
 from bot.store.db import Store
+from bot.ui.blocks import Reply
 
 
 def team_of(body: dict[str, Any]) -> str:
@@ -46,6 +49,12 @@ def set_caller(body: dict[str, Any], store: Store) -> Caller:
             user_id=body["user"]["id"],
             set_id=int(pressed_value(body)),
         )
+
+
+def tell(client: WebClient, user_id: str, reply: Reply) -> None:
+    """A private word in a direct message from setbot: it reaches them wherever they are."""
+    dm = client.conversations_open(users=user_id)["channel"]["id"]
+    client.chat_postMessage(channel=dm, text=reply.text, blocks=reply.blocks)
 
 
 def pressed_value(body: dict[str, Any]) -> str:

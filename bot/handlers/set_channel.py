@@ -1,16 +1,21 @@
 """The Slack side of forming a Set: a private channel of its own, or one the facilitator picked.
 
 Done before anything is stored, so a Set is never saved without a channel to meet in.
+Once people are in it, their Slack time zones are looked up for their private reminders.
 """
 
 from __future__ import annotations
 
+import logging
 import re
+from collections.abc import Sequence
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.flows.access import Refusal
+
+log = logging.getLogger("setbot.handlers")
 
 # Slack's rule for channel names: lowercase letters, digits, hyphens and underscores, ≤ 80.
 CHANNEL_NAME_LIMIT = 80
@@ -69,3 +74,36 @@ def invite(client: WebClient, channel_id: str, user_ids: list[str], bot_user_id:
     except SlackApiError as error:
         if error.response.get("error") != "already_in_channel":
             raise
+
+
+def slack_names(client: WebClient, user_ids: Sequence[str]) -> dict[str, list[str]]:
+    """The names Slack shows for each person, so an export can remove every one of them."""
+    names: dict[str, list[str]] = {}
+    for user in dict.fromkeys(user_ids):
+        try:
+            person = client.users_info(user=user)["user"]
+        except (SlackClientError, OSError) as error:
+            log.warning("no names for %s: users.info failed (%s)", user, error)
+            continue
+        profile = person.get("profile") or {}
+        found = [profile.get("display_name"), profile.get("real_name"), person.get("real_name")]
+        names[user] = [str(n) for n in [*found, person.get("name")] if n]
+    return names
+
+
+def slack_time_zones(client: WebClient, user_ids: Sequence[str]) -> dict[str, str]:
+    """Each person's Slack time zone (users.info `tz`), by user id.
+
+    Someone Slack won't describe is left out, and the Set's zone stands in for theirs:
+    a missing zone must never undo a Set being formed or people being added.
+    """
+    zones: dict[str, str] = {}
+    for user in dict.fromkeys(user_ids):
+        try:
+            zone = client.users_info(user=user)["user"].get("tz")
+        except (SlackClientError, OSError) as error:
+            log.warning("no time zone for %s: users.info failed (%s)", user, error)
+            continue
+        if zone:
+            zones[user] = str(zone)
+    return zones

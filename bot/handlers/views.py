@@ -10,16 +10,29 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot.deps import Deps
-from bot.flows import commitments, ground_rules, meetings, reflection, rescheduling, sets
+from bot.flows import (
+    commitments,
+    ground_rules,
+    meeting_reminders,
+    meetings,
+    reflection,
+    rescheduling,
+    sets,
+)
 from bot.flows.access import Refusal
-from bot.handlers.interaction import modal_caller
+from bot.handlers.home import refresh_home
+from bot.handlers.interaction import modal_caller, tell
 from bot.handlers.meeting_card import refresh_card
-from bot.handlers.set_channel import create_set_channel, invite, use_existing_channel
+from bot.handlers.set_channel import (
+    create_set_channel,
+    invite,
+    slack_time_zones,
+    use_existing_channel,
+)
 from bot.ui import commitments as actions_ui
 from bot.ui import new_set
 from bot.ui import reflection as reflection_ui
 from bot.ui import sets as cards
-from bot.ui.blocks import Reply
 from bot.ui.help import refusal_reply
 from bot.ui.meeting import REORDER_BLOCK, REORDER_VIEW, read_reorder
 from bot.ui.schedule import MOVE_ERROR_BLOCK, MOVE_VIEW, move_target, read_move, schedule_card
@@ -91,7 +104,7 @@ def _new_set(
             else use_existing_channel(client, choice.channel_id)
         )
     except Refusal as refusal:
-        _tell(client, caller.user_id, refusal_reply(refusal))
+        tell(client, caller.user_id, refusal_reply(refusal))
         return
     formed = sets.form_set(
         deps.store,
@@ -101,18 +114,26 @@ def _new_set(
         draft=draft,
         channel_id=channel_id,
     )
+    _record_time_zones(client, deps, caller.team_id, channel_id, formed)
     bot_user_id = body.get("authorizations", [{}])[0].get("user_id", "")
     everyone = [*draft.facilitators, *draft.members, caller.user_id]
     invite(client, channel_id, list(dict.fromkeys(everyone)), bot_user_id)
     welcome = cards.welcome_card(formed.learning_set, formed.meetings[:3])
     client.chat_postMessage(channel=channel_id, text=welcome.text, blocks=welcome.blocks)
-    _tell(client, caller.user_id, cards.set_ready(formed.learning_set.name, channel_id))
+    tell(client, caller.user_id, cards.set_ready(formed.learning_set.name, channel_id))
 
 
-def _tell(client: WebClient, user_id: str, reply: Reply) -> None:
-    """A private word in a direct message from setbot: it reaches them wherever they are."""
-    dm = client.conversations_open(users=user_id)["channel"]["id"]
-    client.chat_postMessage(channel=dm, text=reply.text, blocks=reply.blocks)
+def _record_time_zones(
+    client: WebClient, deps: Deps, team_id: str, channel_id: str, formed: sets.FormedSet
+) -> None:
+    """Everyone's own Slack zone, kept before anyone is welcomed: reminders follow it."""
+    meeting_reminders.record_time_zones(
+        deps.store,
+        deps.clock,
+        team_id=team_id,
+        channel_id=channel_id,
+        zones=slack_time_zones(client, [m.user_id for m in formed.members]),
+    )
 
 
 def _move(
@@ -182,8 +203,9 @@ def _commit(
         refuse_in_modal(ack, actions_ui.error_block(refusal, view), refusal)
         return
     ack()
+    refresh_home(client, deps, team_id=caller.team_id, user_id=caller.user_id)
     if saved.thread is None:
-        _tell(client, caller.user_id, actions_ui.commitment_saved(saved))
+        tell(client, caller.user_id, actions_ui.commitment_saved(saved))
         return
     posted = actions_ui.commitment_posted(saved)
     client.chat_postMessage(
@@ -217,7 +239,8 @@ def _report(
         refuse_in_modal(ack, actions_ui.error_block(refusal, view), refusal)
         return
     ack()
-    _tell(client, caller.user_id, actions_ui.reported_reply(reported))
+    tell(client, caller.user_id, actions_ui.reported_reply(reported))
+    refresh_home(client, deps, team_id=caller.team_id, user_id=caller.user_id)
 
 
 def _drop(
@@ -241,7 +264,8 @@ def _drop(
         refuse_in_modal(ack, actions_ui.error_block(refusal, view), refusal)
         return
     ack()
-    _tell(client, caller.user_id, actions_ui.dropped_reply(dropped))
+    tell(client, caller.user_id, actions_ui.dropped_reply(dropped))
+    refresh_home(client, deps, team_id=caller.team_id, user_id=caller.user_id)
 
 
 def _reflect(
@@ -278,7 +302,7 @@ def _reflect(
         client.chat_postMessage(channel=outcome.channel_id, text=shared.text, blocks=shared.blocks)
         private = reflection_ui.facilitator_view_blocks(outcome.for_facilitators)
         for facilitator in outcome.facilitators:
-            _tell(client, facilitator, private)
+            tell(client, facilitator, private)
 
 
 VIEWS: dict[str, Submitted] = {

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from bot.flows.forget import is_forgotten
+
 # Slack's published limits, named so layouts are built within them.
 SECTION_TEXT_LIMIT = 3000
 MESSAGE_TEXT_LIMIT = 40_000
@@ -31,7 +33,8 @@ def quote_back(text: str, limit: int = 40) -> str:
 
 
 def mention(user_id: str) -> str:
-    return f"<@{user_id}>"
+    """A person as Slack shows them; someone setbot was asked to forget stays unnamed."""
+    return "a former member" if is_forgotten(user_id) else f"<@{user_id}>"
 
 
 def mentions(user_ids: Sequence[str], nobody: str = "no one") -> str:

@@ -8,12 +8,11 @@ turn the figures into one or two observations a facilitator could raise with the
 Everything is counted from the shape of what was said (`Contribution`): who, in which
 phase, how many words, and whether it asked. Two things follow from keeping no words:
 
-* Open and closed questions can't be told apart. `listening.hear` classifies each message,
-  but only `is_question` is stored, and the text is gone, so "questions" here are both
-  kinds together.
-* Coaching hints aren't stored either. A hint is given for a non-question with words in it,
-  said in the questions phase by someone other than the presenter, while the Set has hints
-  on; the same rule counts them here, using the Set's hint setting as it is now.
+* Open and closed questions are told apart by the kind `listening.hear` kept for each
+  contribution; what was heard before kinds were kept counts as a question of unknown kind.
+* Coaching hints aren't stored. A hint is given for a non-question with words in it, said
+  in the questions phase by someone other than the presenter, while the Set has hints on;
+  the same rule counts them here, using the Set's hint setting as it is now.
 """
 
 from __future__ import annotations
@@ -28,6 +27,7 @@ from sqlmodel import Session, col, select
 
 from bot.flows.access import Caller, InSet, Refusal, member_here
 from bot.flows.phases import Phase
+from bot.flows.questions import Kind
 from bot.store.db import Store
 from bot.store.meetings import meeting_in_team, open_meeting_of, rounds_of
 from bot.store.models import (
@@ -104,8 +104,9 @@ class RoundTiming:
 class MemberStats:
     """One person at the meeting: airtime per phase, questions asked, hints, rounds presented.
 
-    `questions` counts what they asked in other people's rounds, in any phase; `hints` the
-    coaching hints the listening rule gave them (see the module docstring).
+    `questions` counts what they asked in other people's rounds, in any phase, and
+    `open_questions` how many of those were open; `hints` the coaching hints the listening
+    rule gave them (see the module docstring).
     """
 
     user_id: str
@@ -115,6 +116,7 @@ class MemberStats:
     questions: int
     hints: int
     rounds: tuple[RoundTiming, ...]
+    open_questions: int = 0
 
     @property
     def talk(self) -> Talk:
@@ -235,6 +237,7 @@ class _Tally:
     by_phase: defaultdict[str, Counter[Phase]] = field(default_factory=lambda: defaultdict(Counter))
     words: defaultdict[str, Counter[Phase]] = field(default_factory=lambda: defaultdict(Counter))
     questions: Counter[str] = field(default_factory=Counter)
+    open_questions: Counter[str] = field(default_factory=Counter)
     hints: Counter[str] = field(default_factory=Counter)
     # Who spoke in the questions phase of someone else's round, and which rounds heard anyone.
     questioners: set[str] = field(default_factory=set)
@@ -250,6 +253,7 @@ class _Tally:
         if user == presenter:
             return
         self.questions[user] += heard.is_question
+        self.open_questions[user] += heard.kind == Kind.OPEN_QUESTION
         if phase is Phase.QUESTIONS:
             self.questioners.add(user)
             self.questioned_rounds.add(heard.round_id)
@@ -353,6 +357,7 @@ def _members(
             questions=tally.questions[user],
             hints=tally.hints[user],
             rounds=tuple(t for t in timings if t.presenter == user),
+            open_questions=tally.open_questions[user],
         )
         for user in order
     )

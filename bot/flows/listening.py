@@ -49,6 +49,7 @@ def hear(store: Store, clock: Clock, message: ThreadMessage) -> str | None:
                 user_id=message.user_id,
                 phase=round_.phase,
                 is_question=kind in (Kind.OPEN_QUESTION, Kind.CLOSED_QUESTION),
+                kind=kind,
                 word_count=words,
                 message_ts=message.ts,
                 at=clock.now(),

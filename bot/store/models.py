@@ -176,6 +176,9 @@ class Contribution(SQLModel, table=True):
     user_id: str = Field(max_length=32)
     phase: str = Field(max_length=32)
     is_question: bool = False
+    # open_question, closed_question, advice or statement (bot.flows.questions.Kind);
+    # None for what was heard before the kind was kept.
+    kind: str | None = Field(default=None, max_length=16)
     word_count: int = 0
     message_ts: str = Field(max_length=32)
     at: datetime | None = _when()

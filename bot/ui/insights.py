@@ -31,8 +31,8 @@ ON_TIME = 0.005
 
 COUNTED_HOW = (
     "Counted from who spoke, in which phase, and whether they asked: never from what was "
-    "said. Questions are open and closed ones together, as setbot keeps only whether a "
-    "message asked. Coaching hints are counted by the rule that gives them."
+    "said. An open question invites the presenter to explore (\u201cWhat have you tried?\u201d); "
+    "a closed one asks for a fact. Coaching hints are counted by the rule that gives them."
 )
 
 
@@ -132,7 +132,10 @@ def _person(member: MemberStats, loudest: int) -> str:
         lines.append("Words by phase: " + " · ".join(phases))
     else:
         lines.append(f"{bar(0)} didn't speak")
-    lines.append(f"Asked {_count(member.questions, 'question')} · {_hints(member.hints)}")
+    asked = _count(member.questions, "question")
+    if member.questions:
+        asked += f" ({member.open_questions} open)"
+    lines.append(f"Asked {asked} · {_hints(member.hints)}")
     lines += [_presented(r) for r in member.rounds]
     return "\n".join(lines)
 

@@ -209,12 +209,12 @@ def test_questions_are_counted_in_other_peoples_rounds_and_hints_as_the_listener
 ) -> None:
     people = by_user(meeting_stats(store, caller(), meeting_id=february))
 
-    assert {user: (p.questions, p.hints) for user, p in people.items()} == {
-        FRAN: (1, 0),
-        ASHA: (1, 0),
-        BEN: (2, 0),
-        CARA: (1, 1),
-        DEV: (0, 0),
+    assert {user: (p.questions, p.open_questions, p.hints) for user, p in people.items()} == {
+        FRAN: (1, 1, 0),
+        ASHA: (1, 1, 0),
+        BEN: (2, 2, 0),
+        CARA: (1, 0, 1),  # "Is it all of them?" asks for a fact
+        DEV: (0, 0, 0),
     }
 
 

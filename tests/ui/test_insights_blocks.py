@@ -130,7 +130,7 @@ def test_each_person_has_a_bar_of_their_words_against_whoever_said_most() -> Non
         "*<@U0ASHA>*\n▇▇▇▇▇▇▇▇▁▁ 16 words in 2 messages\nWords by phase: Describe 11 · Reflect 5"
         in text
     )
-    assert "Asked 2 questions · 1 coaching hint received" in text
+    assert "Asked 2 questions (0 open) · 1 coaching hint received" in text
     assert "Presented: 39 min of a 26-min slot (50% over)" in text
     assert "*<@U0DEV>*\n▁▁▁▁▁▁▁▁▁▁ didn't speak" in text
     assert "*<@U0FRAN>* · facilitator\n" in text
@@ -197,11 +197,11 @@ def test_hints_being_off_is_said_so_a_zero_is_not_misread() -> None:
     assert "Coaching hints are off" not in shown(render_stats(some_stats()))
 
 
-def test_the_card_says_questions_are_counted_without_words_and_open_and_closed_together() -> None:
+def test_the_card_says_questions_are_counted_without_words_and_what_open_means() -> None:
     text = shown(render_stats(some_stats()))
 
     assert "never from what was said" in text
-    assert "open and closed ones together" in text
+    assert "An open question invites the presenter to explore" in text
 
 
 def test_a_large_gathering_still_fits_one_message() -> None:

@@ -37,6 +37,7 @@ from bot.store.models import (
     Role,
     SetStatus,
 )
+from bot.store.sets import current_members
 
 # Missing this many held meetings in a row is worth a friendly word from the facilitator.
 MISSED_IN_A_ROW = 2
@@ -320,3 +321,17 @@ def _id(meeting: Meeting) -> int:
     """A stored meeting's id (rows read from the database always have one)."""
     assert meeting.id is not None
     return meeting.id
+
+
+def whose_home_changed(
+    store: Store, *, set_id: int, actor: str | None = None, everyone: bool = False
+) -> list[str]:
+    """Whose App Home shows what just changed in a Set.
+
+    The actor's own; the facilitators', whose progress view counts everyone; and, when the
+    Set itself changed (a meeting held, dates moved), every member's.
+    """
+    with store.session() as session:
+        people = current_members(session, set_id=set_id)
+    chosen = [m.user_id for m in people if everyone or m.role == Role.FACILITATOR]
+    return list(dict.fromkeys([*([actor] if actor else []), *chosen]))

@@ -20,7 +20,7 @@ from bot.flows import (
     sets,
 )
 from bot.flows.access import Refusal
-from bot.handlers.home import refresh_home
+from bot.handlers.home import refresh_home, refresh_set_homes
 from bot.handlers.interaction import button_caller, pressed_value, set_caller, team_of, tell
 from bot.handlers.meeting_card import refresh_card
 from bot.handlers.round_posts import show_change
@@ -144,6 +144,7 @@ def _checking_in(status: AttendanceStatus) -> Pressed:
             status=status,
         )
         refresh_card(client, card)
+        refresh_set_homes(client, deps, team_id=team_of(body), set_id=card.set_id)
 
     return check_in
 

@@ -32,6 +32,7 @@ from bot.flows import (
 )
 from bot.flows.access import Refusal
 from bot.flows.commands import COMMANDS, HELP, MINE, STATUS, parse
+from bot.handlers.home import refresh_set_homes
 from bot.handlers.meeting_card import refresh_card
 from bot.handlers.round_posts import post_round, show_change, show_closed
 from bot.handlers.set_channel import invite, slack_names, slack_time_zones
@@ -197,6 +198,9 @@ def _start_meeting(request: SlashRequest) -> None:
     meetings.set_card_ts(
         deps.store, team_id=request.caller.team_id, meeting_id=card.meeting_id, ts=posted["ts"]
     )
+    refresh_set_homes(
+        client, deps, team_id=request.caller.team_id, set_id=card.set_id, everyone=True
+    )
     nudge = rules_reminder(card.set_name)
     for user in card.not_agreed:
         client.chat_postEphemeral(channel=channel, user=user, text=nudge.text, blocks=nudge.blocks)
@@ -210,6 +214,9 @@ def _end_meeting(request: SlashRequest) -> None:
         meetings.meeting_card(
             deps.store, team_id=request.caller.team_id, meeting_id=summary.meeting_id
         ),
+    )
+    refresh_set_homes(
+        client, deps, team_id=request.caller.team_id, set_id=summary.set_id, everyone=True
     )
     said = summary_blocks(summary)
     client.chat_postMessage(channel=channel, text=said.text, blocks=said.blocks)

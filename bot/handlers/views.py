@@ -20,7 +20,7 @@ from bot.flows import (
     sets,
 )
 from bot.flows.access import Refusal
-from bot.handlers.home import refresh_home
+from bot.handlers.home import refresh_set_homes
 from bot.handlers.interaction import modal_caller, tell
 from bot.handlers.meeting_card import refresh_card
 from bot.handlers.set_channel import (
@@ -121,6 +121,9 @@ def _new_set(
     welcome = cards.welcome_card(formed.learning_set, formed.meetings[:3])
     client.chat_postMessage(channel=channel_id, text=welcome.text, blocks=welcome.blocks)
     tell(client, caller.user_id, cards.set_ready(formed.learning_set.name, channel_id))
+    refresh_set_homes(
+        client, deps, team_id=caller.team_id, set_id=formed.learning_set.id or 0, everyone=True
+    )
 
 
 def _record_time_zones(
@@ -203,7 +206,9 @@ def _commit(
         refuse_in_modal(ack, actions_ui.error_block(refusal, view), refusal)
         return
     ack()
-    refresh_home(client, deps, team_id=caller.team_id, user_id=caller.user_id)
+    refresh_set_homes(
+        client, deps, team_id=caller.team_id, set_id=saved.set_id, actor=caller.user_id
+    )
     if saved.thread is None:
         tell(client, caller.user_id, actions_ui.commitment_saved(saved))
         return
@@ -240,7 +245,9 @@ def _report(
         return
     ack()
     tell(client, caller.user_id, actions_ui.reported_reply(reported))
-    refresh_home(client, deps, team_id=caller.team_id, user_id=caller.user_id)
+    refresh_set_homes(
+        client, deps, team_id=caller.team_id, set_id=reported.set_id, actor=caller.user_id
+    )
 
 
 def _drop(
@@ -265,7 +272,9 @@ def _drop(
         return
     ack()
     tell(client, caller.user_id, actions_ui.dropped_reply(dropped))
-    refresh_home(client, deps, team_id=caller.team_id, user_id=caller.user_id)
+    refresh_set_homes(
+        client, deps, team_id=caller.team_id, set_id=dropped.set_id, actor=caller.user_id
+    )
 
 
 def _reflect(

@@ -84,6 +84,9 @@ def test_a_meeting_with_three_rounds_commitments_and_reflection(
         },
     )
 
+    # Fran's Home now shows Asha's report among the Set's progress.
+    slack.wait_for("views.publish", where=lambda c: c.args["user_id"] == FRAN)
+
     # The meeting starts; Dev sends apologies, the others check in.
     clock.set(MEETING_DAY)
     driver.slash_command("/meeting", "start", user_id=FRAN, channel_id=channel)

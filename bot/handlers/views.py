@@ -33,6 +33,7 @@ from bot.ui import commitments as actions_ui
 from bot.ui import new_set
 from bot.ui import reflection as reflection_ui
 from bot.ui import sets as cards
+from bot.ui.forms import read_text
 from bot.ui.help import refusal_reply
 from bot.ui.meeting import REORDER_BLOCK, REORDER_VIEW, read_reorder
 from bot.ui.schedule import MOVE_ERROR_BLOCK, MOVE_VIEW, move_target, read_move, schedule_card
@@ -66,7 +67,7 @@ def _rules(
     ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, deps: Deps
 ) -> None:
     caller = modal_caller(body, view)
-    typed = view["state"]["values"][cards.RULES_BLOCK][cards.RULES_INPUT].get("value") or ""
+    typed = read_text(view["state"]["values"], cards.RULES_BLOCK)
     try:
         card = ground_rules.change_rules(deps.store, caller, typed.splitlines())
     except Refusal as refusal:

@@ -30,6 +30,15 @@ from bot.flows.commitments import (
 )
 from bot.store.models import CommitmentStatus
 from bot.ui.blocks import Block, Reply, actions, button, context, header, section
+from bot.ui.forms import (
+    element_of,
+    input_block,
+    modal,
+    option,
+    plain,
+    read_choice,
+    read_text,
+)
 from bot.ui.mrkdwn import clip, escape, mention
 from bot.ui.notices import render
 
@@ -52,12 +61,11 @@ REASON_BLOCK = "drop_reason"
 BUTTONS_BLOCK_PREFIX = "action_buttons_"
 
 # Slack's limits for modal text (https://docs.slack.dev/reference/views/modal-views).
-TITLE_LIMIT = 24
-OPTION_TEXT_LIMIT = 75
 # How much of someone's action a message quotes: a list of twenty still fits Slack's limits.
 QUOTE_LIMIT = 2000
 LIST_QUOTE_LIMIT = 300
 SHARE_VALUE = "share"
+PLACEHOLDER_LIMIT = 150
 
 _BLOCK_FOR_FIELD = {
     Field.SET: SET_BLOCK,
@@ -348,43 +356,6 @@ def _quote(text: str, limit: int = QUOTE_LIMIT) -> str:
 # Form helpers, shared with the reflection modal.
 
 
-def modal(
-    callback_id: str, title: str, submit: str, blocks: list[Block], metadata: dict[str, Any]
-) -> dict[str, Any]:
-    """A modal carrying, like every setbot modal, the channel it was opened from."""
-    return {
-        "type": "modal",
-        "callback_id": callback_id,
-        "private_metadata": json.dumps(metadata),
-        "title": plain(title, TITLE_LIMIT),
-        "submit": plain(submit, TITLE_LIMIT),
-        "close": plain("Cancel", TITLE_LIMIT),
-        "blocks": blocks,
-    }
-
-
-def input_block(
-    block_id: str,
-    label: str,
-    element: dict[str, Any],
-    *,
-    hint: str | None = None,
-    optional: bool = False,
-) -> Block:
-    """An input block whose element's action_id is its block id, as every read here expects."""
-    block: Block = {
-        "type": "input",
-        "block_id": block_id,
-        "label": plain(label),
-        "element": {**element, "action_id": block_id},
-    }
-    if hint:
-        block["hint"] = plain(hint, 2000)
-    if optional:
-        block["optional"] = True
-    return block
-
-
 def text_input(*, initial: str = "", placeholder: str = "") -> dict[str, Any]:
     """A multi-line answer as long as the column that keeps it."""
     element: dict[str, Any] = {
@@ -395,7 +366,7 @@ def text_input(*, initial: str = "", placeholder: str = "") -> dict[str, Any]:
     if initial:
         element["initial_value"] = clip(initial, MAX_TEXT)
     if placeholder:
-        element["placeholder"] = plain(placeholder, 150)
+        element["placeholder"] = plain(placeholder, PLACEHOLDER_LIMIT)
     return element
 
 
@@ -415,34 +386,12 @@ def share_block(block_id: str, *, initially: bool) -> Block:
 
 
 def read_share(values: Mapping[str, Any], block_id: str) -> bool:
-    picked = _element(values, block_id).get("selected_options") or []
+    picked = element_of(values, block_id).get("selected_options") or []
     return any(choice.get("value") == SHARE_VALUE for choice in picked)
 
 
-def read_text(values: Mapping[str, Any], block_id: str) -> str:
-    return (_element(values, block_id).get("value") or "").strip()
-
-
-def option(text: str, value: str) -> dict[str, Any]:
-    return {"text": plain(text, OPTION_TEXT_LIMIT), "value": value}
-
-
-def plain(text: str, limit: int = 2000) -> dict[str, str]:
-    return {"type": "plain_text", "text": clip(text, limit)}
-
-
-def _element(values: Mapping[str, Any], block_id: str) -> Mapping[str, Any]:
-    """The one element an input block holds, as Slack reports it."""
-    return next(iter(values.get(block_id, {}).values()), {})
-
-
-def read_choice(values: Mapping[str, Any], block_id: str) -> str | None:
-    """The value of the option chosen in a select or radio group."""
-    return (_element(values, block_id).get("selected_option") or {}).get("value")
-
-
 def _day_picked(values: Mapping[str, Any], block_id: str) -> date | None:
-    picked = _element(values, block_id).get("selected_date")
+    picked = element_of(values, block_id).get("selected_date")
     try:
         return date.fromisoformat(picked) if picked else None
     except ValueError:

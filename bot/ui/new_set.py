@@ -31,6 +31,15 @@ from bot.flows.schedule import (
 from bot.flows.sets import DEFAULT_GROUND_RULES, DraftField, SetDraft, check_draft
 from bot.store.models import DEFAULT_SESSION_MINUTES
 from bot.ui.blocks import Block, section
+from bot.ui.forms import (
+    OPTION_TEXT_LIMIT,
+    TITLE_LIMIT,
+    element_of,
+    input_block,
+    option,
+    plain,
+    read_text,
+)
 from bot.ui.mrkdwn import clip
 
 NEW_SET_VIEW = "set_new"
@@ -54,13 +63,9 @@ RULES_BLOCK = "set_ground_rules"
 # The radio choice of where the Set meets.
 NEW_CHANNEL, EXISTING_CHANNEL = "new", "existing"
 
-# Slack's limits for modal text (https://docs.slack.dev/reference/views/modal-views and
-# the plain_text_input / option object references).
-TITLE_LIMIT = 24
+# Slack's limits for modal text beyond bot/ui/forms.py's (the modal's button texts, and a
+# plain_text_input's longest value).
 BUTTON_LIMIT = 24
-LABEL_LIMIT = 2000
-HINT_LIMIT = 2000
-OPTION_TEXT_LIMIT = 75
 INPUT_MAX_LENGTH = 3000
 # Column sizes of LearningSet, so nothing typed is cut short when it is stored.
 NAME_MAX, THEME_MAX, PROBLEM_MAX, TIMEZONE_MAX = 80, 200, 500, 64
@@ -126,23 +131,25 @@ def new_set_modal(
         "type": "modal",
         "callback_id": NEW_SET_VIEW,
         "private_metadata": json.dumps({"channel": origin_channel}),
-        "title": _plain("Form a Set", TITLE_LIMIT),
-        "submit": _plain("Form the Set", BUTTON_LIMIT),
-        "close": _plain("Cancel", BUTTON_LIMIT),
+        "title": plain("Form a Set", TITLE_LIMIT),
+        "submit": plain("Form the Set", BUTTON_LIMIT),
+        "close": plain("Cancel", BUTTON_LIMIT),
         "blocks": blocks,
     }
 
 
 def _about_blocks() -> list[Block]:
     return [
-        _input(NAME_BLOCK, "Set name", _text_input(NAME_MAX, placeholder="e.g. New team leaders")),
-        _input(
+        input_block(
+            NAME_BLOCK, "Set name", _text_input(NAME_MAX, placeholder="e.g. New team leaders")
+        ),
+        input_block(
             THEME_BLOCK,
             "Training theme",
             _text_input(THEME_MAX, placeholder="e.g. Leading through change"),
             hint="What the Set's learning is about.",
         ),
-        _input(
+        input_block(
             PROBLEM_BLOCK,
             "Problem area",
             _text_input(PROBLEM_MAX, multiline=True),
@@ -154,16 +161,19 @@ def _about_blocks() -> list[Block]:
 
 def _people_blocks(facilitator_id: str) -> list[Block]:
     return [
-        _input(
+        input_block(
             FACILITATORS_BLOCK,
             "Facilitators",
             {"type": "multi_users_select", "initial_users": [facilitator_id]},
             hint="You're in already. Add a co-facilitator if you have one.",
         ),
-        _input(
+        input_block(
             MEMBERS_BLOCK,
             "Members",
-            {"type": "multi_users_select", "placeholder": _plain("Pick the Set's members")},
+            {
+                "type": "multi_users_select",
+                "placeholder": plain("Pick the Set's members", OPTION_TEXT_LIMIT),
+            },
             hint="4 to 8 people works best; a Set can have up to 12.",
         ),
     ]
@@ -171,24 +181,24 @@ def _people_blocks(facilitator_id: str) -> list[Block]:
 
 def _channel_blocks() -> list[Block]:
     options = [
-        _option("Create a new private channel for the Set", NEW_CHANNEL),
-        _option("Use an existing channel (pick it below)", EXISTING_CHANNEL),
+        option("Create a new private channel for the Set", NEW_CHANNEL),
+        option("Use an existing channel (pick it below)", EXISTING_CHANNEL),
     ]
     picker = {
         "type": "conversations_select",
-        "placeholder": _plain("Pick a channel"),
+        "placeholder": plain("Pick a channel", OPTION_TEXT_LIMIT),
         "default_to_current_conversation": True,
         # Shared-with-other-organisations channels are left out: the Set's talk is confidential.
         "filter": {"include": ["private", "public"], "exclude_external_shared_channels": True},
     }
     return [
-        _input(
+        input_block(
             CHANNEL_MODE_BLOCK,
             "Where the Set meets",
             {"type": "radio_buttons", "options": options, "initial_option": options[0]},
             hint="A private channel keeps what is said in the Set within the Set.",
         ),
-        _input(
+        input_block(
             CHANNEL_PICK_BLOCK,
             "Existing channel",
             picker,
@@ -199,28 +209,28 @@ def _channel_blocks() -> list[Block]:
 
 
 def _schedule_blocks(timezone: str, *, first_day: date) -> list[Block]:
-    options = [_option(text, value) for value, text in _CADENCE_OPTIONS.items()]
+    options = [option(text, value) for value, text in _CADENCE_OPTIONS.items()]
     initial = options[list(_CADENCE_OPTIONS).index(DEFAULT_CADENCE)]
     return [
-        _input(
+        input_block(
             CADENCE_BLOCK,
             "How often the Set meets",
             {"type": "static_select", "options": options, "initial_option": initial},
             hint="Monthly meetings fall on the first meeting's weekday and week of the month: "
             "a first meeting on the first Tuesday means every first Tuesday.",
         ),
-        _input(
+        input_block(
             FIRST_DATE_BLOCK,
             "First meeting",
             {"type": "datepicker", "initial_date": first_day.isoformat()},
         ),
-        _input(
+        input_block(
             FIRST_TIME_BLOCK,
             "Start time",
             {"type": "timepicker", "initial_time": DEFAULT_START},
             hint="In the Set's time zone, below. Every meeting starts at this time.",
         ),
-        _input(
+        input_block(
             TIMEZONE_BLOCK,
             "Time zone",
             _text_input(TIMEZONE_MAX, initial=timezone),
@@ -233,21 +243,24 @@ def _schedule_blocks(timezone: str, *, first_day: date) -> list[Block]:
 
 def _number_blocks() -> list[Block]:
     return [
-        _input(
+        input_block(
             SESSION_BLOCK,
             "Session length (minutes)",
             _number(MIN_SESSION_MINUTES, MAX_SESSION_MINUTES, DEFAULT_SESSION_MINUTES),
             hint="From 30 to 480 minutes; 120 suits most Sets.",
         ),
-        _input(
+        input_block(
             COUNT_BLOCK,
             "Number of meetings",
             _number(MIN_MEETINGS, MAX_MEETINGS, DEFAULT_MEETINGS),
         ),
-        _input(
+        input_block(
             END_DATE_BLOCK,
             "Or meet until",
-            {"type": "datepicker", "placeholder": _plain("Pick the last possible day")},
+            {
+                "type": "datepicker",
+                "placeholder": plain("Pick the last possible day", OPTION_TEXT_LIMIT),
+            },
             hint="If you pick an end date, the Set meets until then and the number of "
             "meetings above is not used.",
             optional=True,
@@ -257,7 +270,7 @@ def _number_blocks() -> list[Block]:
 
 def _rules_block() -> Block:
     rules = "\n".join(DEFAULT_GROUND_RULES)
-    return _input(
+    return input_block(
         RULES_BLOCK,
         "Ground rules",
         _text_input(INPUT_MAX_LENGTH, multiline=True, initial=rules),
@@ -274,7 +287,7 @@ def read_new_set(
     meeting, no pattern, no usable end); a draft may still come with problems.
     """
     problems: dict[str, str] = {}
-    timezone = _text(values, TIMEZONE_BLOCK) or timezone_fallback
+    timezone = read_text(values, TIMEZONE_BLOCK) or timezone_fallback
     zone = _zone(timezone, fallback=timezone_fallback)
     first_at = _first_at(values, zone, problems)
     cadence = _cadence(values, first_at, zone, problems) if first_at else None
@@ -284,22 +297,22 @@ def read_new_set(
     facilitators = _users(values, FACILITATORS_BLOCK)
     if not facilitators:
         problems[FACILITATORS_BLOCK] = "Add at least one facilitator: that's usually you."
-    if not _text(values, THEME_BLOCK):
+    if not read_text(values, THEME_BLOCK):
         problems[THEME_BLOCK] = "Say what the Set's learning is about, e.g. Leading through change."
     choice = _channel_choice(values, problems)
     if first_at is None or cadence is None or session_minutes is None:
         return None, problems, choice
     draft = SetDraft(
-        name=_text(values, NAME_BLOCK),
-        theme=_text(values, THEME_BLOCK),
-        problem_area=_text(values, PROBLEM_BLOCK),
+        name=read_text(values, NAME_BLOCK),
+        theme=read_text(values, THEME_BLOCK),
+        problem_area=read_text(values, PROBLEM_BLOCK),
         facilitators=facilitators,
         members=_users(values, MEMBERS_BLOCK),
         cadence=cadence,
         first_at=first_at,
         timezone=timezone,
         session_minutes=session_minutes,
-        ground_rules=_rules(_text(values, RULES_BLOCK)),
+        ground_rules=_rules(read_text(values, RULES_BLOCK)),
     )
     problems = errors_for_slack(check_draft(draft, now=now)) | problems
     return (draft if cadence.bounded else None), problems, choice
@@ -402,12 +415,7 @@ def _users(values: dict[str, Any], block_id: str) -> tuple[str, ...]:
 
 def _value(values: dict[str, Any], block_id: str, key: str) -> Any:
     """One field of the one element an input block holds, as Slack reports it."""
-    element = next(iter(values.get(block_id, {}).values()), {})
-    return element.get(key)
-
-
-def _text(values: dict[str, Any], block_id: str) -> str:
-    return (_value(values, block_id, "value") or "").strip()
+    return element_of(values, block_id).get(key)
 
 
 def _whole_number(text: str | None) -> int | None:
@@ -433,28 +441,6 @@ def _zone(name: str, *, fallback: str) -> ZoneInfo:
     return ZoneInfo("UTC")
 
 
-def _input(
-    block_id: str,
-    label: str,
-    element: dict[str, Any],
-    *,
-    hint: str | None = None,
-    optional: bool = False,
-) -> Block:
-    """An input block whose element's action_id is its block id, as every read here expects."""
-    block: Block = {
-        "type": "input",
-        "block_id": block_id,
-        "label": _plain(label, LABEL_LIMIT),
-        "element": {**element, "action_id": block_id},
-    }
-    if hint:
-        block["hint"] = _plain(hint, HINT_LIMIT)
-    if optional:
-        block["optional"] = True
-    return block
-
-
 def _text_input(
     max_length: int, *, multiline: bool = False, initial: str = "", placeholder: str = ""
 ) -> dict[str, Any]:
@@ -464,7 +450,7 @@ def _text_input(
     if initial:
         element["initial_value"] = clip(initial, max_length)
     if placeholder:
-        element["placeholder"] = _plain(placeholder)
+        element["placeholder"] = plain(placeholder, OPTION_TEXT_LIMIT)
     return element
 
 
@@ -476,11 +462,3 @@ def _number(minimum: int, maximum: int, initial: int) -> dict[str, Any]:
         "max_value": str(maximum),
         "initial_value": str(initial),
     }
-
-
-def _option(text: str, value: str) -> dict[str, Any]:
-    return {"text": _plain(text, OPTION_TEXT_LIMIT), "value": value}
-
-
-def _plain(text: str, limit: int = OPTION_TEXT_LIMIT) -> dict[str, str]:
-    return {"type": "plain_text", "text": clip(text, limit)}

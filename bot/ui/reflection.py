@@ -25,16 +25,8 @@ from bot.flows.reflection import (
 )
 from bot.flows.schedule import format_local
 from bot.ui.blocks import Block, Reply, actions, button, context, header, section
-from bot.ui.commitments import (
-    input_block,
-    modal,
-    option,
-    read_choice,
-    read_share,
-    read_text,
-    share_block,
-    text_input,
-)
+from bot.ui.commitments import read_share, share_block, text_input
+from bot.ui.forms import input_block, modal, option, read_choice, read_text
 from bot.ui.mrkdwn import clip, escape, mention, mentions
 
 REFLECT = "meeting_reflect"

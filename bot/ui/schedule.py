@@ -15,7 +15,8 @@ from zoneinfo import ZoneInfo
 from bot.flows.rescheduling import ComingMeeting, Schedule, ScheduleChange
 from bot.flows.schedule import format_local
 from bot.ui.blocks import Block, Reply, context, section
-from bot.ui.mrkdwn import BLOCKS_PER_MESSAGE, clip, escape
+from bot.ui.forms import OPTION_TEXT_LIMIT, TITLE_LIMIT, element_of, input_block, plain
+from bot.ui.mrkdwn import BLOCKS_PER_MESSAGE, escape
 
 MOVE_MEETING = "schedule_move"
 SKIP_MEETING = "schedule_skip"
@@ -81,20 +82,25 @@ def _meeting_buttons(meeting: ComingMeeting, timezone: str) -> Block:
         "schedule. The other meetings stay as they are."
     )
     skip_confirm = {
-        "title": _plain("Skip this meeting?", CONFIRM_TITLE_LIMIT),
-        "text": _plain(skip_text, CONFIRM_TEXT_LIMIT),
-        "confirm": _plain("Skip it", CONFIRM_BUTTON_LIMIT),
-        "deny": _plain("Keep it", CONFIRM_BUTTON_LIMIT),
+        "title": plain("Skip this meeting?", CONFIRM_TITLE_LIMIT),
+        "text": plain(skip_text, CONFIRM_TEXT_LIMIT),
+        "confirm": plain("Skip it", CONFIRM_BUTTON_LIMIT),
+        "deny": plain("Keep it", CONFIRM_BUTTON_LIMIT),
         "style": "danger",
     }
     return {
         "type": "actions",
         "block_id": f"schedule_meeting_{value}",
         "elements": [
-            {"type": "button", "text": _plain("Move"), "action_id": MOVE_MEETING, "value": value},
             {
                 "type": "button",
-                "text": _plain("Skip"),
+                "text": plain("Move", OPTION_TEXT_LIMIT),
+                "action_id": MOVE_MEETING,
+                "value": value,
+            },
+            {
+                "type": "button",
+                "text": plain("Skip", OPTION_TEXT_LIMIT),
                 "action_id": SKIP_MEETING,
                 "value": value,
                 "confirm": skip_confirm,
@@ -146,13 +152,13 @@ def move_modal(
         "private_metadata": json.dumps(
             {"meeting_id": meeting_id, "timezone": timezone, "channel": channel_id}
         ),
-        "title": _plain("Move a meeting"),
-        "submit": _plain("Move it"),
-        "close": _plain("Cancel"),
+        "title": plain("Move a meeting", TITLE_LIMIT),
+        "submit": plain("Move it", TITLE_LIMIT),
+        "close": plain("Cancel", TITLE_LIMIT),
         "blocks": [
             section(intro),
-            _input(MOVE_DATE_BLOCK, "New date", date_picker),
-            _input(MOVE_TIME_BLOCK, "New start time", time_picker),
+            input_block(MOVE_DATE_BLOCK, "New date", date_picker),
+            input_block(MOVE_TIME_BLOCK, "New start time", time_picker),
         ],
     }
 
@@ -165,8 +171,8 @@ def move_target(private_metadata: str) -> tuple[int, str]:
 
 def read_move(values: dict[str, Any], timezone: str) -> datetime | None:
     """The picked local date and time as an aware UTC instant; None if either is missing."""
-    picked_date = _picked(values, MOVE_DATE_BLOCK).get("selected_date")
-    picked_time = _picked(values, MOVE_TIME_BLOCK).get("selected_time")
+    picked_date = element_of(values, MOVE_DATE_BLOCK).get("selected_date")
+    picked_time = element_of(values, MOVE_TIME_BLOCK).get("selected_time")
     if not picked_date or not picked_time:
         return None
     try:
@@ -174,16 +180,3 @@ def read_move(values: dict[str, Any], timezone: str) -> datetime | None:
     except ValueError:
         return None
     return wall.replace(tzinfo=ZoneInfo(timezone)).astimezone(UTC)
-
-
-def _picked(values: dict[str, Any], block_id: str) -> dict[str, Any]:
-    """The one element an input block holds, as Slack reports it in `view.state.values`."""
-    return next(iter(values.get(block_id, {}).values()), {})
-
-
-def _input(block_id: str, label: str, element: dict[str, Any]) -> Block:
-    return {"type": "input", "block_id": block_id, "label": _plain(label), "element": element}
-
-
-def _plain(text: str, limit: int = 75) -> dict[str, str]:
-    return {"type": "plain_text", "text": clip(text, limit)}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
@@ -13,13 +12,14 @@ from bot.flows.sets import Extension, SetTotals
 from bot.flows.status import Overview, SetLine
 from bot.store.models import LearningSet, Role
 from bot.ui.blocks import Block, Reply, actions, button, context, divider, header, section
+from bot.ui.forms import input_block, modal
 from bot.ui.mrkdwn import escape, mention, mentions
 
 AGREE_TO_RULES = "rules_agree"
 EDIT_RULES = "rules_edit"
 CONFIRM_CLOSE = "set_close_confirm"
 RULES_VIEW = "set_rules_view"
-RULES_BLOCK, RULES_INPUT = "rules", "rules_text"
+RULES_BLOCK = "rules"
 
 
 def welcome_card(learning_set: LearningSet, next_meetings: list[datetime]) -> Reply:
@@ -81,33 +81,15 @@ def rules_changed(card: RulesCard) -> Reply:
 
 
 def rules_modal(card: RulesCard, *, channel_id: str) -> dict[str, Any]:
-    """Modals carry the Set's channel, so the submission is checked like a command there."""
-    return {
-        "type": "modal",
-        "callback_id": RULES_VIEW,
-        "private_metadata": json.dumps({"channel": channel_id}),
-        "title": {"type": "plain_text", "text": "Ground rules"},
-        "submit": {"type": "plain_text", "text": "Save"},
-        "close": {"type": "plain_text", "text": "Cancel"},
-        "blocks": [
-            {
-                "type": "input",
-                "block_id": RULES_BLOCK,
-                "label": {"type": "plain_text", "text": "One rule per line"},
-                "hint": {
-                    "type": "plain_text",
-                    "text": "Everyone will be asked to agree again to the new rules.",
-                },
-                "element": {
-                    "type": "plain_text_input",
-                    "action_id": RULES_INPUT,
-                    "multiline": True,
-                    "max_length": 3000,
-                    "initial_value": "\n".join(card.rules),
-                },
-            }
-        ],
+    element = {
+        "type": "plain_text_input",
+        "multiline": True,
+        "max_length": 3000,
+        "initial_value": "\n".join(card.rules),
     }
+    hint = "Everyone will be asked to agree again to the new rules."
+    rules = input_block(RULES_BLOCK, "One rule per line", element, hint=hint)
+    return modal(RULES_VIEW, "Ground rules", "Save", [rules], {"channel": channel_id})
 
 
 def status_card(view: Overview) -> Reply:

@@ -111,14 +111,8 @@ def test_a_facilitator_edits_the_rules_and_everyone_is_asked_again(
     )
     slack.wait_for("views.open")
 
-    driver.view_submission(
-        cards.RULES_VIEW,
-        user=FACILITATOR,
-        values={
-            cards.RULES_BLOCK: {
-                cards.RULES_INPUT: {"type": "plain_text_input", "value": "Phones away.\nBe kind."}
-            }
-        },
+    driver.submit_form(
+        cards.RULES_VIEW, user=FACILITATOR, answers={cards.RULES_BLOCK: "Phones away.\nBe kind."}
     )
 
     posted = slack.wait_for("chat.postMessage", where=lambda c: c.args["channel"] == channel)

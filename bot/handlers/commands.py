@@ -244,10 +244,20 @@ def _learning(request: SlashRequest) -> Reply:
     dm = client.conversations_open(users=request.caller.user_id)["channel"]["id"]
     client.files_upload_v2(
         channel=dm,
-        content=learning.to_csv(summary).encode(),
-        filename=learning.filename(summary, "csv"),
-        title=f"{summary.set_name}: learning summary",
-        initial_comment="The learning summary as a spreadsheet, anonymised, for the organisation.",
+        file_uploads=[
+            {
+                "content": learning.to_markdown(summary).encode(),
+                "filename": learning.filename(summary, "md"),
+                "title": f"{summary.set_name}: learning summary",
+            },
+            {
+                "content": learning.to_csv(summary).encode(),
+                "filename": learning.filename(summary, "csv"),
+                "title": f"{summary.set_name}: learning summary (spreadsheet)",
+            },
+        ],
+        initial_comment="The Set's learning summary for the organisation: anonymised, and only "
+        "what members agreed to share. As a document and as a spreadsheet.",
     )
     return learning_card(summary)
 

@@ -75,8 +75,9 @@ def test_the_learning_summary_is_private_consented_and_anonymised(
     card = str(reply.json)
     uploaded = slack.wait_for("files.completeUploadExternal")
     assert uploaded.args["channel_id"] != channel, "the export goes to Fran, not the Set"
-    csv = slack.file_content(uploaded.args["files"][0]["id"]).decode()
-    for shown in (card, csv):
+    document, csv = (slack.file_content(f["id"]).decode() for f in uploaded.args["files"])
+    assert document.startswith("#") and "," in csv
+    for shown in (card, document, csv):
         assert "opened the team up" in shown
         assert "PRIVATE-PELICAN" not in shown
         assert "Ben" not in shown and "U0BEN" not in shown and "U0ASHA" not in shown

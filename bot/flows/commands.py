@@ -35,6 +35,7 @@ CATALOGUE: tuple[Subcommand, ...] = (
     Subcommand("/set", "rules", "Read and agree the ground rules (facilitators can edit them)"),
     Subcommand("/set", "schedule", "See the next meetings; facilitators can move or skip one"),
     Subcommand("/set", "calendar", "Get the Set's meetings as a calendar file"),
+    Subcommand("/set", "timing", "Choose when the Set is reminded", facilitator_only=True),
     Subcommand("/set", "add", "Add members to the Set", "@name …", facilitator_only=True),
     Subcommand("/set", "remove", "Remove a member; their records are kept", "@name", True),
     Subcommand("/set", "facilitator", "Share the facilitation with someone", "@name", True),

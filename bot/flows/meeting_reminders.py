@@ -29,6 +29,7 @@ from sqlmodel import Session, col, func, select
 from bot.clock import Clock
 from bot.flows.meetings import OVERDUE_GRACE, MeetingSummary
 from bot.flows.notices import Notice, composer
+from bot.flows.reminder_timing import timing_from
 from bot.flows.schedule import timezone_error
 from bot.store.db import Store
 from bot.store.meetings import attendance_of
@@ -56,16 +57,8 @@ FACILITATOR_DIGEST = "facilitator_digest"
 MEETING_AUTOCLOSED = "meeting_autoclosed"
 SET_EXTEND_OR_CLOSE = "set_extend_or_close"
 
-# How long before a meeting its channel is reminded, under the label its dedupe key ends
-# with. Whole days count on the Set's wall clock (10:00 the day before a 10:00 meeting,
-# even across a clock change); shorter leads count elapsed time.
-MEETING_REMINDER_LEADS: tuple[tuple[str, timedelta], ...] = (
-    ("T-24h", timedelta(days=1)),
-    ("T-1h", timedelta(hours=1)),
-)
-# Members are asked what they will bring this long before a meeting, on the Set's wall
-# clock (10:00 on Sunday for a Tuesday 10:00 meeting), then moved into their waking hours.
-PREPARE_LEAD = timedelta(days=2)
+# How long before a meeting the channel is reminded, and members asked what they will
+# bring, is each Set's own choice (bot/flows/reminder_timing.py).
 # Facilitators read their digest at this time, in their own zone, the day before a meeting.
 DIGEST_AT = time(8, 30)
 # The key parts after a meeting's id under which it is owed something before it starts:
@@ -218,7 +211,7 @@ def plan_meeting_reminders(
     meeting: Meeting,
     learning_set: LearningSet,
     now: datetime,
-    leads: Sequence[tuple[str, timedelta]] = MEETING_REMINDER_LEADS,
+    leads: Sequence[tuple[str, timedelta]] | None = None,
 ) -> list[OutboxMessage]:
     """Owe the channel its reminders before `meeting`; call again whenever the meeting moves.
 
@@ -229,6 +222,12 @@ def plan_meeting_reminders(
         _forget(session, learning_set, meeting)
         return []
     assert meeting.scheduled_at is not None and learning_set.channel_id is not None
+    if leads is None:
+        leads = timing_from(learning_set.reminder_timing).leads
+    # Reminders the facilitator no longer wants are cancelled; the chosen ones owed again.
+    cancel_keys(
+        session, team_id=learning_set.team_id, prefix=_reminder_key(learning_set, meeting, "T-")
+    )
     owed = []
     for label, lead in leads:
         key = _reminder_key(learning_set, meeting, label)
@@ -268,13 +267,18 @@ def plan_private_reminders(
         prefix = set_key(learning_set.id, "meeting", meeting.id, part) + ":"
         cancel_keys(session, team_id=learning_set.team_id, prefix=prefix)
     owed = []
+    timing = timing_from(learning_set.reminder_timing)
     for place in current_members(session, set_id=learning_set.id):
         zone = own_zone(place, learning_set)
         if place.role == Role.MEMBER:
+            if timing.prepare_lead is None:
+                continue
             kind, part = MEETING_PREPARE, "prepare"
-            ahead = _before(meeting.scheduled_at, PREPARE_LEAD, learning_set.timezone)
+            ahead = _before(meeting.scheduled_at, timing.prepare_lead, learning_set.timezone)
             due = next_allowed(ahead, zone)
         else:
+            if not timing.digest:
+                continue
             kind, part = FACILITATOR_DIGEST, "digest"
             due = _digest_due(meeting.scheduled_at, zone)
         if due < now:

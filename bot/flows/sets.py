@@ -16,6 +16,7 @@ from sqlmodel import Session, col, func, select
 from bot.clock import Clock
 from bot.flows.access import Caller, Refusal, facilitator_here
 from bot.flows.meeting_reminders import plan_set_reminders
+from bot.flows.reminder_timing import ReminderTiming, timing_from
 from bot.flows.schedule import (
     Cadence,
     Pattern,
@@ -311,3 +312,22 @@ def extend_set(
         session.flush()
         plan_set_reminders(session, learning_set=learning_set, now=clock.now())
         return Extension(learning_set.name, learning_set.timezone, starts)
+
+
+def reminder_timing(store: Store, caller: Caller) -> ReminderTiming:
+    """The Set's reminder timing, for its facilitator to change."""
+    with store.session() as session:
+        return timing_from(facilitator_here(session, caller).learning_set.reminder_timing)
+
+
+def choose_reminder_timing(
+    store: Store, clock: Clock, caller: Caller, timing: ReminderTiming
+) -> ReminderTiming:
+    """Keep the facilitator's choice and re-plan every coming reminder to match it."""
+    with store.session() as session:
+        learning_set = facilitator_here(session, caller).learning_set
+        learning_set.reminder_timing = timing.stored()
+        session.add(learning_set)
+        session.flush()
+        plan_set_reminders(session, learning_set=learning_set, now=clock.now())
+        return timing

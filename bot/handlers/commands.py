@@ -46,6 +46,7 @@ from bot.ui.learning import forget_confirmation, learning_card
 from bot.ui.meeting import meeting_card_blocks, rules_reminder, summary_blocks
 from bot.ui.new_set import new_set_modal
 from bot.ui.reflection import reflection_prompt_blocks
+from bot.ui.reminder_timing import timing_modal
 from bot.ui.schedule import schedule_card
 
 
@@ -269,6 +270,12 @@ def _forget_me(request: SlashRequest) -> Reply:
     )
 
 
+def _timing(request: SlashRequest) -> None:
+    timing = sets.reminder_timing(request.deps.store, request.caller)
+    view = timing_modal(timing, channel_id=request.caller.channel_id)
+    request.client.views_open(trigger_id=request.trigger_id, view=view)
+
+
 def _stats(request: SlashRequest) -> Reply:
     return render_stats(insights.meeting_stats(request.deps.store, request.caller, meeting_id=None))
 
@@ -327,6 +334,7 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("/meeting", "end"): _end_meeting,
     ("/meeting", "stats"): _stats,
     ("/set", "learning"): _learning,
+    ("/set", "timing"): _timing,
     ("/set", "forget-me"): _forget_me,
     ("/round", "open"): _open_round,
     ("/round", "next"): _next_phase,

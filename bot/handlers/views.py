@@ -36,6 +36,7 @@ from bot.ui import sets as cards
 from bot.ui.forms import read_text
 from bot.ui.help import refusal_reply
 from bot.ui.meeting import REORDER_BLOCK, REORDER_VIEW, read_reorder
+from bot.ui.reminder_timing import PREPARE_BLOCK, TIMING_VIEW, read_timing, timing_saved
 from bot.ui.schedule import MOVE_ERROR_BLOCK, MOVE_VIEW, move_target, read_move, schedule_card
 
 Submitted = Callable[[Ack, dict[str, Any], dict[str, Any], WebClient, Deps], None]
@@ -315,7 +316,26 @@ def _reflect(
             tell(client, facilitator, private)
 
 
+def _timing(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, deps: Deps
+) -> None:
+    caller = modal_caller(body, view)
+    try:
+        chosen = sets.choose_reminder_timing(
+            deps.store, deps.clock, caller, read_timing(view["state"]["values"])
+        )
+    except Refusal as refusal:
+        refuse_in_modal(ack, PREPARE_BLOCK, refusal)
+        return
+    ack()
+    saved = timing_saved(chosen)
+    client.chat_postEphemeral(
+        channel=caller.channel_id, user=caller.user_id, text=saved.text, blocks=saved.blocks
+    )
+
+
 VIEWS: dict[str, Submitted] = {
+    TIMING_VIEW: _timing,
     actions_ui.COMMIT_VIEW: _commit,
     actions_ui.REPORT_VIEW: _report,
     actions_ui.DROP_VIEW: _drop,

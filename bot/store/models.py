@@ -94,6 +94,10 @@ class LearningSet(SQLModel, table=True):
     status: SetStatus = _status(SetStatus.ACTIVE)
     ground_rules: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     coaching_hints: bool = True
+    # When the Set is reminded (bot.flows.reminder_timing); empty means the defaults.
+    reminder_timing: dict[str, object] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}")
+    )
     created_by: str = Field(default="", max_length=32)
     created_at: datetime | None = _when()
     closed_at: datetime | None = _when()

@@ -15,6 +15,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.config import ConfigError, Settings, load_database_url, load_settings, mask_password
+from bot.demo.cli import add_parser as add_demo_parser
 from bot.export_cli import add_parser as add_export_parser
 from bot.reminders_cli import add_parser as add_reminders_parser
 from bot.store.db import Store
@@ -57,6 +58,7 @@ def _parser() -> argparse.ArgumentParser:
     revision.set_defaults(command=db_revision)
     add_reminders_parser(sub)
     add_export_parser(sub)
+    add_demo_parser(sub)
     return parser
 
 

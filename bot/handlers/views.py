@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
@@ -39,6 +39,8 @@ from bot.ui.meeting import REORDER_BLOCK, REORDER_VIEW, read_reorder
 from bot.ui.reminder_timing import PREPARE_BLOCK, TIMING_VIEW, read_timing, timing_saved
 from bot.ui.schedule import MOVE_ERROR_BLOCK, MOVE_VIEW, move_target, read_move, schedule_card
 
+T = TypeVar("T")
+
 Submitted = Callable[[Ack, dict[str, Any], dict[str, Any], WebClient, Deps], None]
 
 
@@ -54,9 +56,20 @@ def _listener(submitted: Submitted, deps: Deps) -> Callable[..., None]:
     return handle
 
 
-def refuse_in_modal(ack: Ack, block_id: str, refusal: Refusal) -> None:
-    """Show a refusal beside the field it is about; the modal stays open, nothing stored."""
-    ack(response_action="errors", errors={block_id: refusal_text(refusal)})
+def settle(ack: Ack, act: Callable[[], T], *, beside: str | Callable[[Refusal], str]) -> T | None:
+    """Do what a modal asks; acknowledge it if done, else show the refusal beside its field.
+
+    On a refusal the modal stays open and nothing has been stored: the person can put it
+    right and submit again.
+    """
+    try:
+        done = act()
+    except Refusal as refusal:
+        block = beside(refusal) if callable(beside) else beside
+        ack(response_action="errors", errors={block: refusal_text(refusal)})
+        return None
+    ack()
+    return done
 
 
 def refusal_text(refusal: Refusal) -> str:
@@ -69,12 +82,13 @@ def _rules(
 ) -> None:
     caller = modal_caller(body, view)
     typed = read_text(view["state"]["values"], cards.RULES_BLOCK)
-    try:
-        card = ground_rules.change_rules(deps.store, caller, typed.splitlines())
-    except Refusal as refusal:
-        refuse_in_modal(ack, cards.RULES_BLOCK, refusal)
+    card = settle(
+        ack,
+        lambda: ground_rules.change_rules(deps.store, caller, typed.splitlines()),
+        beside=cards.RULES_BLOCK,
+    )
+    if card is None:
         return
-    ack()
     changed = cards.rules_changed(card)
     client.chat_postMessage(channel=caller.channel_id, text=changed.text, blocks=changed.blocks)
 
@@ -150,14 +164,15 @@ def _move(
     if new_start is None:
         ack(response_action="errors", errors={MOVE_ERROR_BLOCK: "Pick a date and a start time."})
         return
-    try:
-        schedule = rescheduling.reschedule(
+    schedule = settle(
+        ack,
+        lambda: rescheduling.reschedule(
             deps.store, deps.clock, caller, meeting_id=meeting_id, new_start=new_start
-        )
-    except Refusal as refusal:
-        refuse_in_modal(ack, MOVE_ERROR_BLOCK, refusal)
+        ),
+        beside=MOVE_ERROR_BLOCK,
+    )
+    if schedule is None:
         return
-    ack()
     card = schedule_card(schedule, is_facilitator=True)
     client.chat_postEphemeral(
         channel=caller.channel_id, user=caller.user_id, text=card.text, blocks=card.blocks
@@ -169,18 +184,19 @@ def _reorder(
 ) -> None:
     caller = modal_caller(body, view)
     meeting_id = int(json.loads(view["private_metadata"])["meeting_id"])
-    try:
-        card = meetings.reorder(
+    card = settle(
+        ack,
+        lambda: meetings.reorder(
             deps.store,
             team_id=caller.team_id,
             meeting_id=meeting_id,
             user_id=caller.user_id,
             order=read_reorder(view["state"]["values"]),
-        )
-    except Refusal as refusal:
-        refuse_in_modal(ack, REORDER_BLOCK, refusal)
+        ),
+        beside=REORDER_BLOCK,
+    )
+    if card is None:
         return
-    ack()
     refresh_card(client, card)
 
 
@@ -193,8 +209,9 @@ def _commit(
     if errors:
         ack(response_action="errors", errors=errors)
         return
-    try:
-        saved = commitments.commit(
+    saved = settle(
+        ack,
+        lambda: commitments.commit(
             deps.store,
             deps.clock,
             caller,
@@ -203,11 +220,11 @@ def _commit(
             text=typed.text,
             due_on=typed.due_on,
             success_measure=typed.success_measure,
-        )
-    except Refusal as refusal:
-        refuse_in_modal(ack, actions_ui.error_block(refusal, view), refusal)
+        ),
+        beside=lambda refusal: actions_ui.error_block(refusal, view),
+    )
+    if saved is None:
         return
-    ack()
     refresh_set_homes(
         client, deps, team_id=caller.team_id, set_id=saved.set_id, actor=caller.user_id
     )
@@ -231,8 +248,9 @@ def _report(
     if errors:
         ack(response_action="errors", errors=errors)
         return
-    try:
-        reported = commitments.report_back(
+    reported = settle(
+        ack,
+        lambda: commitments.report_back(
             deps.store,
             deps.clock,
             team_id=caller.team_id,
@@ -241,11 +259,11 @@ def _report(
             happened=typed.happened,
             learned=typed.learned,
             share=typed.share,
-        )
-    except Refusal as refusal:
-        refuse_in_modal(ack, actions_ui.error_block(refusal, view), refusal)
+        ),
+        beside=lambda refusal: actions_ui.error_block(refusal, view),
+    )
+    if reported is None:
         return
-    ack()
     tell(client, caller.user_id, actions_ui.reported_reply(reported))
     refresh_set_homes(
         client, deps, team_id=caller.team_id, set_id=reported.set_id, actor=caller.user_id
@@ -260,19 +278,20 @@ def _drop(
     if errors:
         ack(response_action="errors", errors=errors)
         return
-    try:
-        dropped = commitments.drop(
+    dropped = settle(
+        ack,
+        lambda: commitments.drop(
             deps.store,
             deps.clock,
             team_id=caller.team_id,
             user_id=caller.user_id,
             commitment_id=actions_ui.commitment_of(view["private_metadata"]),
             reason=reason,
-        )
-    except Refusal as refusal:
-        refuse_in_modal(ack, actions_ui.error_block(refusal, view), refusal)
+        ),
+        beside=lambda refusal: actions_ui.error_block(refusal, view),
+    )
+    if dropped is None:
         return
-    ack()
     tell(client, caller.user_id, actions_ui.dropped_reply(dropped))
     refresh_set_homes(
         client, deps, team_id=caller.team_id, set_id=dropped.set_id, actor=caller.user_id
@@ -288,8 +307,9 @@ def _reflect(
     if typed is None or errors:
         ack(response_action="errors", errors=errors)
         return
-    try:
-        outcome = reflection.reflect(
+    outcome = settle(
+        ack,
+        lambda: reflection.reflect(
             deps.store,
             deps.clock,
             team_id=caller.team_id,
@@ -299,11 +319,11 @@ def _reflect(
             helped=typed.helped,
             change=typed.change,
             share=typed.share,
-        )
-    except Refusal as refusal:
-        refuse_in_modal(ack, reflection_ui.SCORE_BLOCK, refusal)
+        ),
+        beside=reflection_ui.SCORE_BLOCK,
+    )
+    if outcome is None:
         return
-    ack()
     thanks = reflection_ui.reflected_reply(outcome)
     client.chat_postEphemeral(
         channel=caller.channel_id, user=caller.user_id, text=thanks.text, blocks=thanks.blocks
@@ -320,14 +340,15 @@ def _timing(
     ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, deps: Deps
 ) -> None:
     caller = modal_caller(body, view)
-    try:
-        chosen = sets.choose_reminder_timing(
+    chosen = settle(
+        ack,
+        lambda: sets.choose_reminder_timing(
             deps.store, deps.clock, caller, read_timing(view["state"]["values"])
-        )
-    except Refusal as refusal:
-        refuse_in_modal(ack, PREPARE_BLOCK, refusal)
+        ),
+        beside=PREPARE_BLOCK,
+    )
+    if chosen is None:
         return
-    ack()
     saved = timing_saved(chosen)
     client.chat_postEphemeral(
         channel=caller.channel_id, user=caller.user_id, text=saved.text, blocks=saved.blocks

@@ -43,7 +43,12 @@ from bot.ui.commitments import commitment_modal, my_commitments_card
 from bot.ui.help import help_reply, refusal_reply, unknown_reply
 from bot.ui.insights import render_stats
 from bot.ui.learning import forget_confirmation, learning_card
-from bot.ui.meeting import meeting_card_blocks, rules_reminder, summary_blocks
+from bot.ui.meeting import (
+    meeting_card_blocks,
+    not_agreed_note,
+    rules_reminder,
+    summary_blocks,
+)
 from bot.ui.new_set import new_set_modal
 from bot.ui.reflection import reflection_prompt_blocks
 from bot.ui.reminder_timing import timing_modal
@@ -205,6 +210,11 @@ def _start_meeting(request: SlashRequest) -> None:
     nudge = rules_reminder(card.set_name)
     for user in card.not_agreed:
         client.chat_postEphemeral(channel=channel, user=user, text=nudge.text, blocks=nudge.blocks)
+    if card.not_agreed:
+        note = not_agreed_note(card)
+        client.chat_postEphemeral(
+            channel=channel, user=request.caller.user_id, text=note.text, blocks=note.blocks
+        )
 
 
 def _end_meeting(request: SlashRequest) -> None:

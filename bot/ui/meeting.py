@@ -192,3 +192,13 @@ def _preview(text: str, limit: int) -> str:
 
 def _plain(text: str) -> dict[str, str]:
     return {"type": "plain_text", "text": text}
+
+
+def not_agreed_note(card: MeetingCard) -> Reply:
+    """For the facilitator alone, as the meeting starts: who still hasn't agreed the rules."""
+    text = (
+        f"Before you begin: {mentions(card.not_agreed)} "
+        f"{'has' if len(card.not_agreed) == 1 else 'have'} not agreed the ground rules yet. "
+        "I've reminded them privately; you may want to go over the rules together."
+    )
+    return Reply(text=text, blocks=[section(text)])

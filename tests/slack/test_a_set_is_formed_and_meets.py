@@ -96,6 +96,8 @@ def test_a_facilitator_forms_a_set_of_five_and_runs_its_first_meeting(
     # Eve is reminded privately to agree the ground rules.
     nudge = slack.wait_for("chat.postEphemeral", where=lambda c: c.args["user"] == "U0EVE")
     assert "ground rules" in nudge.args["text"]
+    told = slack.wait_for("chat.postEphemeral", where=lambda c: c.args["user"] == FRAN)
+    assert "<@U0EVE> has not agreed the ground rules yet" in told.args["text"]
 
     # Four check in, Dev sends apologies: the card is updated in place with a new plan.
     card_ts = _ts(slack, channel, "under way")

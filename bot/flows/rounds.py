@@ -31,7 +31,12 @@ from bot.flows.phases import (
     phase_minutes,
     phases_for,
 )
-from bot.flows.time_plan import DEFAULT_REFLECTION_MINUTES, MIN_SLOT_MINUTES, plan_meeting
+from bot.flows.time_plan import (
+    MIN_SLOT_MINUTES,
+    break_length,
+    plan_meeting,
+    reflection_reserve,
+)
 from bot.store.db import Store
 from bot.store.meetings import attendance_of, lock_set, open_meeting_of, rounds_of
 from bot.store.models import (
@@ -316,7 +321,8 @@ def _slot_minutes(session: Session, meeting: Meeting, presenter: str) -> int:
     planned = next((slot.minutes for slot in plan.slots if slot.presenter == presenter), None)
     if planned is not None:
         return planned
-    shared = meeting.session_minutes - DEFAULT_REFLECTION_MINUTES
+    minutes = meeting.session_minutes
+    shared = minutes - reflection_reserve(minutes) - break_length(minutes)
     return max(MIN_SLOT_MINUTES, shared // (len(plan.slots) + 1))
 
 

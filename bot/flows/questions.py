@@ -27,6 +27,8 @@ import unicodedata
 from enum import StrEnum
 from typing import NamedTuple
 
+from bot.flows.question_bank import ALL_QUESTIONS
+
 
 class Kind(StrEnum):
     """What a contribution does for the presenter, in words a facilitator uses."""
@@ -433,14 +435,8 @@ def is_question(text: str) -> bool:
 # --- Coaching -----------------------------------------------------------------------------
 
 # Open questions that fit almost any problem, rotated so a member sees different ones.
-EXAMPLE_QUESTIONS: tuple[str, ...] = (
-    "What have you tried so far?",
-    "How do you feel about it?",
-    "What would success look like?",
-    "What's getting in the way?",
-    "What options can you see?",
-    "What matters most to you here?",
-)
+# The hint offers one question from the bank of open questions, in turn.
+EXAMPLE_QUESTIONS: tuple[str, ...] = ALL_QUESTIONS
 
 # Closed questions are genuine questions, so they get no hint: nudging every "Did your
 # manager know?" would nag people who are already asking.

@@ -13,6 +13,7 @@ word to the facilitator at 100 %, composed at delivery time so a closed round sa
 
 from __future__ import annotations
 
+import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -31,6 +32,7 @@ from bot.flows.phases import (
     phase_minutes,
     phases_for,
 )
+from bot.flows.question_bank import QuestionGroup, question_ideas
 from bot.flows.time_plan import (
     MIN_SLOT_MINUTES,
     break_length,
@@ -520,3 +522,12 @@ def _started(meeting: Meeting) -> datetime:
     """An open meeting's start (every meeting under way has one)."""
     assert meeting.started_at is not None
     return meeting.started_at
+
+
+def question_ideas_for(
+    store: Store, caller: Caller, *, rng: random.Random
+) -> list[tuple[QuestionGroup, list[str]]]:
+    """Open questions to borrow, for anyone in this channel's Set (modelling L = P + Q)."""
+    with store.session() as session:
+        member_here(session, caller, open_only=False)
+    return question_ideas(rng=rng)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
 from typing import Any
 
@@ -33,7 +34,13 @@ from bot.ui.blocks import Reply
 from bot.ui.help import refusal_reply
 from bot.ui.meeting import CHECK_IN_APOLOGIES, CHECK_IN_PRESENT, REORDER, reorder_modal
 from bot.ui.reminders import SET_CLOSE_ASK, SET_EXTEND
-from bot.ui.rounds import COMMIT_ACTION, ROUND_NEXT, read_next
+from bot.ui.rounds import (
+    COMMIT_ACTION,
+    QUESTION_IDEAS,
+    ROUND_NEXT,
+    question_ideas_reply,
+    read_next,
+)
 from bot.ui.schedule import MOVE_MEETING, SKIP_MEETING, move_modal, schedule_card
 
 Pressed = Callable[[dict[str, Any], WebClient, Deps], Reply | None]
@@ -238,7 +245,14 @@ def _forget(body: dict[str, Any], _client: WebClient, deps: Deps) -> Reply:
     return learning_ui.forgotten_reply(forgotten)
 
 
+def _question_ideas(body: dict[str, Any], _client: WebClient, deps: Deps) -> Reply:
+    """Private to the presser; the click's own timestamp seeds the draw, so each press differs."""
+    rng = random.Random(body["actions"][0].get("action_ts", ""))
+    return question_ideas_reply(rounds.question_ideas_for(deps.store, button_caller(body), rng=rng))
+
+
 BUTTONS: dict[str, Pressed] = {
+    QUESTION_IDEAS: _question_ideas,
     learning_ui.FORGET_CONFIRM: _forget,
     SET_EXTEND: _extend,
     SET_CLOSE_ASK: _ask_to_close,

@@ -12,6 +12,7 @@ from datetime import date
 from typing import Any
 
 from bot.flows.phases import SPECS, Phase
+from bot.flows.question_bank import QuestionGroup
 from bot.flows.rounds import (
     ClosedRound,
     EarlierAction,
@@ -28,6 +29,7 @@ ROUND_NEXT = "round_next"
 COMMIT_ACTION = "round_commit"
 ROUND_ACTIONS = "round_actions"
 COMMIT_ACTIONS = "round_commit_actions"
+QUESTION_IDEAS = "round_question_ideas"
 
 # A presenter may have several earlier actions; the thread shows the first few, in full
 # enough to recognise, so the message stays within Slack's limits and easy to read.
@@ -125,6 +127,8 @@ def _buttons(view: RoundView) -> list[dict[str, Any]]:
     label = "Finish the round" if after is Phase.CLOSED else f"Next: {SPECS[after].title}"
     value = json.dumps({"round": view.round_id, "from": str(view.phase)})
     found = [button(label, action_id=ROUND_NEXT, value=value)]
+    if view.phase is Phase.QUESTIONS:
+        found.append(button("Question ideas", action_id=QUESTION_IDEAS, value=str(view.round_id)))
     if view.phase is Phase.REFLECT:
         found.append(_commit_button(view.round_id))
     return found
@@ -147,6 +151,26 @@ def read_next(value: str) -> tuple[int, str]:
     """The round and the phase a pressed "next" button showed: (round id, from phase)."""
     pressed = json.loads(value)
     return int(pressed["round"]), str(pressed["from"])
+
+
+def question_ideas_reply(groups: list[tuple[QuestionGroup, list[str]]]) -> Reply:
+    """Only the presser sees this: a few open questions to borrow, under what they explore.
+
+    Short on purpose, so it helps in the moment without pulling anyone out of listening;
+    the closing line keeps the questions as prompts, not a script to read out.
+    """
+    intro = "*Question ideas* · open questions you might ask, grouped by what they explore"
+    blocks = [section(intro)]
+    for group, questions in groups:
+        lines = "\n".join(f"• {escape(question)}" for question in questions)
+        blocks.append(section(f"*{group.label}*\n{lines}"))
+    blocks.append(
+        context(
+            "These are ideas, not a script: ask in your own words, and follow what "
+            "the presenter says."
+        )
+    )
+    return Reply(text="Some open questions you might ask", blocks=blocks)
 
 
 def round_closed(closed: ClosedRound) -> Reply:

@@ -111,6 +111,10 @@ def test_a_meeting_with_three_rounds_commitments_and_reflection(
         thread_ts=root,
     )
     _next(driver, slack, channel, root, ASHA)  # describe → questions
+    questions = _in_thread(slack, channel, root, rounds_ui.QUESTION_IDEAS)
+    driver.block_action(rounds_ui.QUESTION_IDEAS, user=EVE, channel=channel, message_ts=questions)
+    ideas = slack.wait_for("response_url", where=lambda c: "not a script" in str(c.args))
+    assert "Clarifying the problem" in str(ideas.args)
     driver.message(channel, "What have you tried so far?", user=BEN, thread_ts=root)
     driver.message(
         channel, "Have you tried just telling them it's final?", user=CARA, thread_ts=root

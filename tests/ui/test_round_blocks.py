@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
@@ -11,6 +12,7 @@ import pytest
 from slack_sdk.models.blocks import Block
 
 from bot.flows.phases import Phase, phase_minutes, phases_for
+from bot.flows.question_bank import BANK, QuestionGroup, question_ideas
 from bot.flows.rounds import ClosedRound, EarlierAction, RoundTimeNote, RoundTimeUp, RoundView
 from bot.sim.layout import check_blocks, check_text
 from bot.store.models import CommitmentStatus
@@ -19,9 +21,11 @@ from bot.ui.notices import render
 from bot.ui.rounds import (
     COMMIT_ACTION,
     EARLIER_SHOWN,
+    QUESTION_IDEAS,
     ROUND_NEXT,
     ask_for_commitment,
     phase_prompt,
+    question_ideas_reply,
     read_next,
     round_closed,
     round_root,
@@ -104,6 +108,12 @@ LAYOUTS = {
     "round closed, no action": lambda: round_closed(a_closed_round()),
     "asked for a commitment": lambda: ask_for_commitment(a_closed_round()),
     "time note": lambda: render(RoundTimeNote(presenter=ASHA, minutes_left=4, phase=Phase.IDEAS)),
+    "question ideas, two a group": lambda: question_ideas_reply(
+        question_ideas(rng=random.Random(3))
+    ),
+    "question ideas, the whole bank": lambda: question_ideas_reply(
+        question_ideas(rng=random.Random(3), per_group=100)
+    ),
     "time up": lambda: render(RoundTimeUp(presenter=ASHA, slot_minutes=21, phase=Phase.REFLECT)),
 }
 
@@ -233,3 +243,41 @@ def test_the_facilitator_is_told_when_the_time_is_up_and_what_they_can_do() -> N
     assert reply.text.startswith("<@U0ASHA>'s round has reached its time (21 minutes)")
     assert "*Questions*" in reply.text
     assert "`/round next`" in reply.text and "`/round close`" in reply.text
+
+
+def test_only_the_questions_prompt_offers_question_ideas_for_its_round() -> None:
+    asking = buttons(phase_prompt(a_round(Phase.QUESTIONS)))
+    others = [
+        b
+        for p in LIVE_PHASES
+        if p is not Phase.QUESTIONS
+        for b in buttons(phase_prompt(a_round(p)))
+    ]
+
+    assert [(b["action_id"], b["text"]["text"]) for b in asking] == [
+        (ROUND_NEXT, "Next: Ideas"),
+        (QUESTION_IDEAS, "Question ideas"),
+    ]
+    assert asking[1]["value"] == "12"
+    assert all(b["action_id"] != QUESTION_IDEAS for b in others)
+
+
+def test_question_ideas_list_the_drawn_questions_under_their_group_labels() -> None:
+    drawn = question_ideas(rng=random.Random(7))
+
+    reply = question_ideas_reply(drawn)
+    text = raw(reply)
+
+    for group, questions in drawn:
+        assert f"*{group.label}*" in text
+        assert all(f"• {question}" in text for question in questions)
+    assert "These are ideas, not a script" in text
+    assert len(reply.blocks) == len(QuestionGroup) + 2
+
+
+def test_question_ideas_are_short_enough_to_read_in_the_moment() -> None:
+    reply = question_ideas_reply(question_ideas(rng=random.Random(7)))
+
+    asked = sum(text.count("•") for text in mrkdwn_texts(reply))
+
+    assert asked == 2 * len(QuestionGroup) < sum(len(q) for q in BANK.values())

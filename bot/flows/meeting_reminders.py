@@ -99,6 +99,7 @@ class OpenAction:
 class MeetingPrepare:
     """To a member, two days ahead: what will you bring, and how did your action go?"""
 
+    meeting_id: int
     set_name: str
     starts_at: datetime
     # The reader's zone: their own, or the Set's while Slack hasn't told us theirs.
@@ -530,6 +531,7 @@ def compose_prepare(session: Session, row: OutboxMessage, now: datetime) -> Noti
     if attendance_of(session, meeting_id=meeting.id).get(row.target) == AttendanceStatus.APOLOGIES:
         return None
     message = MeetingPrepare(
+        meeting_id=meeting.id,
         set_name=learning_set.name,
         starts_at=meeting.scheduled_at,
         timezone=own_zone(place, learning_set),

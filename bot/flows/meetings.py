@@ -45,6 +45,7 @@ from bot.store.models import (
     Membership,
     Role,
 )
+from bot.store.outbox import cancel_keys, set_key
 from bot.store.sets import current_members, membership
 
 # A scheduled meeting counts as today's when it is on the same local day and this close.
@@ -442,3 +443,40 @@ def _summary(
         facilitators=tuple(m.user_id for m in people if m.role == Role.FACILITATOR),
         closed_automatically=closed_automatically,
     )
+
+
+@dataclass(frozen=True)
+class Apologies:
+    set_name: str
+    starts_at: datetime | None
+    timezone: str
+
+
+def send_apologies(
+    store: Store, clock: Clock, *, team_id: str, meeting_id: int, user_id: str
+) -> Apologies:
+    """A member says ahead of time that they can't come; their prompt for it is withdrawn.
+
+    The facilitator's digest and the meeting card show the apologies, and the time plan
+    leaves them out, exactly as for apologies sent once the meeting is under way.
+    """
+    with store.session() as session:
+        meeting, learning_set = _meeting_and_set(session, team_id=team_id, meeting_id=meeting_id)
+        place = membership(session, set_id=meeting.set_id, user_id=user_id)
+        if place is None or place.left_at is not None:
+            raise Refusal(NOT_A_MEMBER, set=learning_set.name)
+        if meeting.status in (MeetingStatus.ENDED, MeetingStatus.SKIPPED):
+            raise Refusal(MEETING_ENDED)
+        record_attendance(
+            session,
+            attendance=Attendance(
+                team_id=team_id,
+                meeting_id=meeting_id,
+                user_id=user_id,
+                status=AttendanceStatus.APOLOGIES,
+                at=clock.now(),
+            ),
+        )
+        prepare = set_key(meeting.set_id, "meeting", meeting_id, "prepare", user_id)
+        cancel_keys(session, team_id=team_id, prefix=prepare)
+        return Apologies(learning_set.name, meeting.scheduled_at, learning_set.timezone)

@@ -32,8 +32,14 @@ from bot.ui import reflection as reflection_ui
 from bot.ui import sets as cards
 from bot.ui.blocks import Reply
 from bot.ui.help import refusal_reply
-from bot.ui.meeting import CHECK_IN_APOLOGIES, CHECK_IN_PRESENT, REORDER, reorder_modal
-from bot.ui.reminders import SET_CLOSE_ASK, SET_EXTEND
+from bot.ui.meeting import (
+    CHECK_IN_APOLOGIES,
+    CHECK_IN_PRESENT,
+    REORDER,
+    apologies_noted,
+    reorder_modal,
+)
+from bot.ui.reminders import SEND_APOLOGIES, SET_CLOSE_ASK, SET_EXTEND
 from bot.ui.rounds import (
     COMMIT_ACTION,
     QUESTION_IDEAS,
@@ -251,7 +257,19 @@ def _question_ideas(body: dict[str, Any], _client: WebClient, deps: Deps) -> Rep
     return question_ideas_reply(rounds.question_ideas_for(deps.store, button_caller(body), rng=rng))
 
 
+def _apologies(body: dict[str, Any], _client: WebClient, deps: Deps) -> Reply:
+    noted = meetings.send_apologies(
+        deps.store,
+        deps.clock,
+        team_id=team_of(body),
+        meeting_id=int(pressed_value(body)),
+        user_id=body["user"]["id"],
+    )
+    return apologies_noted(noted)
+
+
 BUTTONS: dict[str, Pressed] = {
+    SEND_APOLOGIES: _apologies,
     QUESTION_IDEAS: _question_ideas,
     learning_ui.FORGET_CONFIRM: _forget,
     SET_EXTEND: _extend,

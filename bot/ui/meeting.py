@@ -11,7 +11,8 @@ from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
-from bot.flows.meetings import MeetingCard, MeetingSummary
+from bot.flows.meetings import Apologies, MeetingCard, MeetingSummary
+from bot.flows.schedule import format_local
 from bot.flows.time_plan import plan_lines
 from bot.ui.blocks import Block, Reply, actions, button, context, header, section
 from bot.ui.mrkdwn import clip, escape, mention, mentions
@@ -192,6 +193,16 @@ def _preview(text: str, limit: int) -> str:
 
 def _plain(text: str) -> dict[str, str]:
     return {"type": "plain_text", "text": text}
+
+
+def apologies_noted(apologies: Apologies) -> Reply:
+    """Private thanks to a member who can't come: no one has to chase them."""
+    when = format_local(apologies.starts_at, apologies.timezone) if apologies.starts_at else "then"
+    text = (
+        f"Thanks for letting us know. Your apologies for *{escape(apologies.set_name)}* on "
+        f"{when} are noted, and your facilitator will see them. We'll miss you."
+    )
+    return Reply(text=text, blocks=[section(text)])
 
 
 def not_agreed_note(card: MeetingCard) -> Reply:

@@ -27,6 +27,9 @@ from bot.ui.notices import render
 
 # Buttons on the extend-or-close question; each carries the Set's id as its value.
 SET_EXTEND = "set_extend"
+# Sending apologies ahead of a meeting, from the prepare message; value: the meeting id.
+SEND_APOLOGIES = "meeting_send_apologies"
+APOLOGIES_BLOCK_PREFIX = "meeting_apologies_"
 SET_CLOSE_ASK = "set_close_ask"
 EXTEND_OR_CLOSE_BLOCK = "set_extend_or_close"
 # A prepare message shows each open action in two blocks (words, buttons) after three of
@@ -111,6 +114,10 @@ def meeting_prepare(message: MeetingPrepare) -> Reply:
         context(
             "A few lines now help: what is the problem, why does it matter to you, "
             "and what would you like from the Set?"
+        ),
+        actions(
+            f"{APOLOGIES_BLOCK_PREFIX}{message.meeting_id}",
+            [button("I can't make it", action_id=SEND_APOLOGIES, value=str(message.meeting_id))],
         ),
     ]
     if message.open_actions:

@@ -24,7 +24,10 @@ from bot.store.models import (
     Meeting,
     MeetingStatus,
     Membership,
+    OutboxMessage,
+    OutboxStatus,
 )
+from tests.conftest import START
 from tests.factories import TEAM, an_open_round
 
 CHANNEL = "C0LEADERS"
@@ -528,3 +531,37 @@ def test_a_process_holding_a_stale_copy_cannot_end_the_meeting_again(
     assert [s.meeting_id for s in swept] == [card.meeting_id]
     ended = next(m for m in meetings_of(store, set_id) if m.id == card.meeting_id)
     assert ended.ended_at == swept[0].ended_at
+
+
+def test_apologies_sent_ahead_withdraw_the_members_prompt_and_show_on_the_card(
+    store: Store, clock: ManualClock, set_id: int
+) -> None:
+    # February's meeting: its prompt, two days ahead, is still to be sent.
+    first = sorted(meetings_of(store, set_id), key=lambda m: m.scheduled_at or START)[1]
+    assert first.id is not None
+
+    noted = meetings.send_apologies(
+        store, clock, team_id=TEAM, meeting_id=first.id, user_id=MEMBERS[0]
+    )
+
+    assert noted.starts_at == first.scheduled_at
+    with store.session() as session:
+        prompts = session.exec(
+            select(OutboxMessage).where(
+                OutboxMessage.target == MEMBERS[0], OutboxMessage.kind == "meeting_prepare"
+            )
+        ).all()
+    first_prompt = [p for p in prompts if f":meeting:{first.id}:" in p.dedupe_key]
+    assert [p.status for p in first_prompt] == [OutboxStatus.CANCELLED]
+    card = meetings.meeting_card(store, team_id=TEAM, meeting_id=first.id)
+    assert MEMBERS[0] in card.apologies
+
+
+def test_someone_outside_the_set_cannot_send_apologies(
+    store: Store, clock: ManualClock, set_id: int
+) -> None:
+    first = meetings_of(store, set_id)[0]
+    assert first.id is not None
+
+    with pytest.raises(Refusal):
+        meetings.send_apologies(store, clock, team_id=TEAM, meeting_id=first.id, user_id="U0NOBODY")

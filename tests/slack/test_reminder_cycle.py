@@ -31,6 +31,7 @@ from bot.ui import meeting as meeting_ui
 from bot.ui import new_set
 from bot.ui import rounds as rounds_ui
 from bot.ui import sets as cards
+from bot.ui.reminders import SEND_APOLOGIES
 
 FRAN, ASHA, BEN, CARA, DEV = "U0FRAN", "U0ASHA", "U0BEN", "U0CARA", "U0DEV"
 PEOPLE = {
@@ -310,3 +311,20 @@ def _newest(slack: SlackEmulator, channel: str, words: str) -> str:
 def _in_thread(slack: SlackEmulator, channel: str, root: str, action_id: str) -> str:
     """The ts of the newest message in the round's thread carrying the button `action_id`."""
     return [m.ts for m in slack.messages(channel, thread_ts=root) if action_id in str(m.blocks)][-1]
+
+
+def test_a_member_who_cannot_come_says_so_from_the_prompt_and_is_left_out(
+    people: None, driver: SlackDriver, slack: SlackEmulator, store: Store, ticker: Ticker
+) -> None:
+    form_the_set(driver, slack)
+    ticker.run_until(datetime(2027, 1, 31, 12, tzinfo=UTC))
+    [dm] = _dms(slack, ASHA)
+    asked = [m for m in slack.messages(dm) if m.text.startswith("What issue")][-1]
+
+    driver.block_action(SEND_APOLOGIES, user=ASHA, channel=dm, message_ts=asked.ts)
+
+    noted = slack.wait_for("response_url", where=lambda c: "apologies" in str(c.args))
+    assert "Tue 2 Feb 2027, 10:00 (GMT)" in noted.args["text"]
+    ticker.run_until(datetime(2027, 2, 1, 9, tzinfo=UTC))
+    digest = [m for m in slack.messages(_dms(slack, FRAN)[0]) if "where the Set stands" in m.text]
+    assert "*Sent apologies:* <@U0ASHA>" in str(digest[-1].blocks)

@@ -513,8 +513,13 @@ def _state_value(state: Json) -> str:
         if state.get(key) is not None:
             return str(state[key])
     if state.get("selected_option"):
-        return str(state["selected_option"].get("value"))
-    return str([option.get("value") for option in state.get("selected_options", [])])
+        return _option_shown(state["selected_option"])
+    return ", ".join(_option_shown(o) for o in state.get("selected_options", []))
+
+
+def _option_shown(option: Json) -> str:
+    """An option as the person saw it: its text, not the value behind it."""
+    return str((option.get("text") or {}).get("text") or option.get("value"))
 
 
 def _channel_name(channel: Channel) -> str:

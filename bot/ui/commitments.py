@@ -259,7 +259,7 @@ def my_commitments_card(views: list[CommitmentView]) -> Reply:
         return Reply(text=text, blocks=[section(text)])
     blocks: list[Block] = [header("Your actions")]
     for view in (v for v in views if v.status not in _FINISHED):
-        blocks.append(section(_list_line(view)))
+        blocks.append(section(action_line(view)))
         if view.actionable:
             blocks.append(actions(f"{BUTTONS_BLOCK_PREFIX}{view.commitment_id}", _buttons(view)))
     finished = [v for v in views if v.status in _FINISHED]
@@ -270,7 +270,8 @@ def my_commitments_card(views: list[CommitmentView]) -> Reply:
     return Reply(text="Your actions, and a button to report back on each.", blocks=blocks)
 
 
-def _list_line(view: CommitmentView) -> str:
+def action_line(view: CommitmentView) -> str:
+    """One open action as `/action` and the App Home list it: Set, due date, state, words."""
     facts = [f"*{escape(view.set_name)}*"]
     if view.due_on:
         facts.append(f"due {day(view.due_on)}" + (" — *overdue*" if view.overdue else ""))

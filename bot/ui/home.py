@@ -17,9 +17,8 @@ from bot.flows.commitments import CommitmentView
 from bot.flows.home import HomeView, MeetingPoint, SetCard, SetProgress
 from bot.flows.insights import percent
 from bot.flows.schedule import format_local
-from bot.store.models import CommitmentStatus
 from bot.ui.blocks import Block, actions, button, context, divider, header, section
-from bot.ui.commitments import BUTTONS_BLOCK_PREFIX, REPORT_BACK, STILL_WORKING, day
+from bot.ui.commitments import BUTTONS_BLOCK_PREFIX, REPORT_BACK, STILL_WORKING, action_line
 from bot.ui.insights import bar
 from bot.ui.mrkdwn import clip, escape, mention
 
@@ -29,7 +28,6 @@ MAX_ACTIONS_SHOWN = 12
 # Reflection scores of the last few meetings make the trend; older ones are on `/set`.
 TREND_MEETINGS = 6
 # How much of an action the tab quotes; the full text is one click away in Report back.
-ACTION_PREVIEW = 300
 THEME_PREVIEW = 200
 # A score from 1 to 5 as one character, low to high.
 SCORE_MARKS = "▁▂▃▄▅▆▇"
@@ -162,7 +160,7 @@ def _actions(views: Sequence[CommitmentView]) -> list[Block]:
     if not views:
         blocks.append(section("None right now. Record one any time with `/action new`."))
     for view in views[:MAX_ACTIONS_SHOWN]:
-        blocks.append(section(_action_line(view)))
+        blocks.append(section(action_line(view)))
         if view.actionable:
             value = str(view.commitment_id)
             buttons = [
@@ -173,14 +171,3 @@ def _actions(views: Sequence[CommitmentView]) -> list[Block]:
     if len(views) > MAX_ACTIONS_SHOWN:
         blocks.append(context(f"And {len(views) - MAX_ACTIONS_SHOWN} more: type `/action`."))
     return blocks
-
-
-def _action_line(view: CommitmentView) -> str:
-    facts = [f"*{escape(view.set_name)}*"]
-    if view.due_on:
-        facts.append(f"due {day(view.due_on)}" + (" — *overdue*" if view.overdue else ""))
-    if view.status == CommitmentStatus.WORKING:
-        facts.append("you're working on it")
-    if not view.actionable:
-        facts.append("the Set has closed")
-    return " · ".join(facts) + f"\n{escape(clip(view.text.strip(), ACTION_PREVIEW))}"

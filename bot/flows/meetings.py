@@ -214,20 +214,9 @@ def check_in(
         raise ValueError(f"people check in as present or with apologies, not {status!r}")
     with store.session() as session:
         meeting, learning_set = _meeting_and_set(session, team_id=team_id, meeting_id=meeting_id)
-        place = membership(session, set_id=meeting.set_id, user_id=user_id)
-        if place is None or place.left_at is not None:
-            raise Refusal(NOT_A_MEMBER, set=learning_set.name)
+        _must_be_member(session, meeting, learning_set, user_id)
         _must_be_open(meeting)
-        record_attendance(
-            session,
-            attendance=Attendance(
-                team_id=team_id,
-                meeting_id=meeting_id,
-                user_id=user_id,
-                status=status,
-                at=clock.now(),
-            ),
-        )
+        _attend(session, meeting, user_id, status, at=clock.now())
         session.flush()
         return _card(session, learning_set, meeting)
 
@@ -347,6 +336,25 @@ def _meeting_and_set(
     return meeting, learning_set
 
 
+def _must_be_member(
+    session: Session, meeting: Meeting, learning_set: LearningSet, user_id: str
+) -> None:
+    place = membership(session, set_id=meeting.set_id, user_id=user_id)
+    if place is None or place.left_at is not None:
+        raise Refusal(NOT_A_MEMBER, set=learning_set.name)
+
+
+def _attend(
+    session: Session, meeting: Meeting, user_id: str, status: AttendanceStatus, *, at: datetime
+) -> None:
+    """Upsert: pressing twice keeps the first time, changing one's mind changes the status."""
+    assert meeting.id is not None
+    attendance = Attendance(
+        team_id=meeting.team_id, meeting_id=meeting.id, user_id=user_id, status=status, at=at
+    )
+    record_attendance(session, attendance=attendance)
+
+
 def _must_be_open(meeting: Meeting) -> None:
     """Check-ins and order changes only make sense while the meeting is under way."""
     if meeting.status == MeetingStatus.ENDED:
@@ -462,21 +470,10 @@ def send_apologies(
     """
     with store.session() as session:
         meeting, learning_set = _meeting_and_set(session, team_id=team_id, meeting_id=meeting_id)
-        place = membership(session, set_id=meeting.set_id, user_id=user_id)
-        if place is None or place.left_at is not None:
-            raise Refusal(NOT_A_MEMBER, set=learning_set.name)
+        _must_be_member(session, meeting, learning_set, user_id)
         if meeting.status in (MeetingStatus.ENDED, MeetingStatus.SKIPPED):
             raise Refusal(MEETING_ENDED)
-        record_attendance(
-            session,
-            attendance=Attendance(
-                team_id=team_id,
-                meeting_id=meeting_id,
-                user_id=user_id,
-                status=AttendanceStatus.APOLOGIES,
-                at=clock.now(),
-            ),
-        )
+        _attend(session, meeting, user_id, AttendanceStatus.APOLOGIES, at=clock.now())
         prepare = set_key(meeting.set_id, "meeting", meeting_id, "prepare", user_id)
         cancel_keys(session, team_id=team_id, prefix=prepare)
         return Apologies(learning_set.name, meeting.scheduled_at, learning_set.timezone)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, Column, Index, String, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, String, UniqueConstraint, true
 from sqlmodel import Field, SQLModel
 
 from bot.store.types import UtcDateTime
@@ -94,6 +94,8 @@ class LearningSet(SQLModel, table=True):
     status: SetStatus = _status(SetStatus.ACTIVE)
     ground_rules: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     coaching_hints: bool = True
+    # Whether rounds have an ideas phase after the questions (the method's default: yes).
+    ideas_phase: bool = Field(default=True, sa_column_kwargs={"server_default": true()})
     # When the Set is reminded (bot.flows.reminder_timing); empty means the defaults.
     reminder_timing: dict[str, object] = Field(
         default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}")
@@ -135,6 +137,10 @@ class Meeting(SQLModel, table=True):
     card_ts: str | None = Field(default=None, max_length=32)
     # Presenters in order, as agreed at the start (user ids).
     turn_order: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # Minutes the Set agreed for a member's round at the start, where not an equal share.
+    round_minutes: dict[str, int] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}")
+    )
 
 
 class Attendance(SQLModel, table=True):
@@ -205,6 +211,11 @@ class Commitment(SQLModel, table=True):
     learned_text: str | None = Field(default=None, max_length=3000)
     drop_reason: str | None = Field(default=None, max_length=3000)
     share_consent: bool = False
+    # What a shared learning is for the organisation (bot.flows.sharing.ShareTag).
+    share_tag: str | None = Field(default=None, max_length=16)
+    # The facilitator kept it out of the organisation report, and told the member why.
+    withheld_reason: str | None = Field(default=None, max_length=500)
+    withheld_at: datetime | None = _when()
     created_at: datetime | None = _when()
     reported_at: datetime | None = _when()
     # The round this action was last brought back to the Set in, so a report made
@@ -227,6 +238,101 @@ class ProcessReflection(SQLModel, table=True):
     change: str = Field(default="", max_length=3000)
     share_consent: bool = False
     at: datetime | None = _when()
+
+
+class LearningEntry(SQLModel, table=True):
+    """What a member learned at a meeting, in their own private log.
+
+    Only its writer reads it, unless they chose to share it anonymously with the
+    organisation; the facilitator may then withhold it from the report, with a reason.
+    """
+
+    __tablename__ = "learning_entry"
+    __table_args__ = (UniqueConstraint("meeting_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(index=True, max_length=32)
+    set_id: int = Field(foreign_key="learning_set.id", index=True)
+    meeting_id: int = Field(foreign_key="meeting.id", index=True)
+    user_id: str = Field(index=True, max_length=32)
+    about_issue: str = Field(default="", max_length=3000)
+    about_learning: str = Field(default="", max_length=3000)
+    share_consent: bool = False
+    share_tag: str | None = Field(default=None, max_length=16)
+    withheld_reason: str | None = Field(default=None, max_length=500)
+    withheld_at: datetime | None = _when()
+    written_at: datetime | None = _when()
+
+
+class Resource(SQLModel, table=True):
+    """A good-practice example the facilitator can signpost: the P in L = P + Q."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(index=True, max_length=32)
+    set_id: int = Field(foreign_key="learning_set.id", index=True)
+    title: str = Field(max_length=150)
+    url: str = Field(max_length=2000)
+    note: str = Field(default="", max_length=500)
+    tags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    added_by: str = Field(default="", max_length=32)
+    added_at: datetime | None = _when()
+
+
+class Signpost(SQLModel, table=True):
+    """That a resource was pointed out in a round."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(index=True, max_length=32)
+    resource_id: int = Field(foreign_key="resource.id", index=True)
+    round_id: int = Field(foreign_key="round.id", index=True)
+    by: str = Field(default="", max_length=32)
+    at: datetime | None = _when()
+
+
+class OrgLead(SQLModel, table=True):
+    """Someone a workspace admin asked to see learning across all of its Sets."""
+
+    __tablename__ = "org_lead"
+    __table_args__ = (UniqueConstraint("team_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(index=True, max_length=32)
+    user_id: str = Field(max_length=32)
+    granted_by: str = Field(default="", max_length=32)
+    granted_at: datetime | None = _when()
+
+
+class ReminderPreference(SQLModel, table=True):
+    """How one person wants setbot to reach them privately, across all their Sets.
+
+    No row means the defaults: every kind, between 08:00 and 19:00 in their own zone.
+    """
+
+    __tablename__ = "reminder_preference"
+
+    team_id: str = Field(primary_key=True, max_length=32)
+    user_id: str = Field(primary_key=True, max_length=32)
+    # Minutes after local midnight between which private reminders may arrive.
+    reach_from_minute: int = 8 * 60
+    reach_until_minute: int = 19 * 60
+    # Kinds of private reminder they have stopped (bot.flows.reminder_preferences).
+    muted: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # Away: private reminders and their rounds wait until this day (in their own zone).
+    away_until: date | None = None
+    updated_at: datetime | None = _when()
+
+
+class SeenEvent(SQLModel, table=True):
+    """A Slack event or interaction already handled, so a retry of it does nothing twice.
+
+    Rows older than a day are swept: Slack retries within minutes.
+    """
+
+    __tablename__ = "seen_event"
+
+    team_id: str = Field(primary_key=True, max_length=32)
+    event_id: str = Field(primary_key=True, max_length=128)
+    seen_at: datetime | None = _when(index=True)
 
 
 class OutboxMessage(SQLModel, table=True):

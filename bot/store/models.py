@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, Column, Index, String, UniqueConstraint, true
+from sqlalchemy import JSON, Column, Index, String, UniqueConstraint, false, true
 from sqlmodel import Field, SQLModel
 
 from bot.store.types import UtcDateTime
@@ -44,6 +44,13 @@ class MeetingStatus(StrEnum):
     OPEN = "open"
     ENDED = "ended"
     SKIPPED = "skipped"
+
+
+class MeetingMode(StrEnum):
+    """Live: the Set meets at one time. Asynchronous: in writing, over a window of days."""
+
+    LIVE = "live"
+    ASYNC = "async"
 
 
 class AttendanceStatus(StrEnum):
@@ -94,6 +101,12 @@ class LearningSet(SQLModel, table=True):
     status: SetStatus = _status(SetStatus.ACTIVE)
     ground_rules: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     coaching_hints: bool = True
+    # How the Set usually meets; a single meeting may differ (Meeting.mode).
+    meeting_mode: MeetingMode = Field(
+        default=MeetingMode.LIVE, sa_type=String(16), sa_column_kwargs={"server_default": "live"}
+    )
+    # An asynchronous meeting's window, in working days.
+    async_window_days: int = Field(default=5, sa_column_kwargs={"server_default": "5"})
     # Whether rounds have an ideas phase after the questions (the method's default: yes).
     ideas_phase: bool = Field(default=True, sa_column_kwargs={"server_default": true()})
     # When the Set is reminded (bot.flows.reminder_timing); empty means the defaults.
@@ -137,6 +150,13 @@ class Meeting(SQLModel, table=True):
     card_ts: str | None = Field(default=None, max_length=32)
     # Presenters in order, as agreed at the start (user ids).
     turn_order: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    mode: MeetingMode = Field(
+        default=MeetingMode.LIVE, sa_type=String(16), sa_column_kwargs={"server_default": "live"}
+    )
+    # An asynchronous meeting: when its window closes, and whether its rounds run side by
+    # side (all open at once) rather than one after another.
+    window_ends_at: datetime | None = _when()
+    side_by_side: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     # Minutes the Set agreed for a member's round at the start, where not an equal share.
     round_minutes: dict[str, int] = Field(
         default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}")
@@ -171,8 +191,60 @@ class Round(SQLModel, table=True):
     )
     opened_at: datetime | None = _when()
     phase_started_at: datetime | None = _when()
+    # An asynchronous round's phase ends by itself at this instant (through the outbox).
+    phase_due_at: datetime | None = _when()
+    # A paused round keeps how long its phase had left, and resumes with that much.
+    paused_at: datetime | None = _when()
+    paused_seconds_left: int | None = None
     closed_at: datetime | None = _when()
     duration_seconds: int | None = None
+
+
+class RoundPresence(SQLModel, table=True):
+    """That a member has looked at a round, or said they are thinking: never what they thought."""
+
+    __tablename__ = "round_presence"
+    __table_args__ = (UniqueConstraint("round_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(index=True, max_length=32)
+    round_id: int = Field(foreign_key="round.id", index=True)
+    user_id: str = Field(max_length=32)
+    seen_at: datetime | None = _when()
+    thinking_at: datetime | None = _when()
+
+
+class PhaseMove(SQLModel, table=True):
+    """A round moved from one phase to the next, kept so the move can be undone briefly."""
+
+    __tablename__ = "phase_move"
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(index=True, max_length=32)
+    round_id: int = Field(foreign_key="round.id", index=True)
+    from_phase: str = Field(max_length=32)
+    to_phase: str = Field(max_length=32)
+    from_started_at: datetime | None = _when()
+    from_due_at: datetime | None = _when()
+    moved_by: str | None = Field(default=None, max_length=32)
+    moved_at: datetime | None = _when()
+    # The thread note with the Undo button, so undoing can update it.
+    note_ts: str | None = Field(default=None, max_length=32)
+    undone_at: datetime | None = _when()
+
+
+class RoundOutline(SQLModel, table=True):
+    """A presenter's private draft of their problem, posted when their round opens, then deleted."""
+
+    __tablename__ = "round_outline"
+    __table_args__ = (UniqueConstraint("meeting_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(index=True, max_length=32)
+    meeting_id: int = Field(foreign_key="meeting.id", index=True)
+    user_id: str = Field(max_length=32)
+    text: str = Field(max_length=3000)
+    saved_at: datetime | None = _when()
 
 
 class Contribution(SQLModel, table=True):

@@ -3,11 +3,12 @@
 The order and purpose of each phase come from the method: the presenter reports back on
 last time's action, describes the problem, the others ask questions, then offer ideas,
 and the presenter reflects and commits to an action. Time limits are shares of the
-round's slot (live) or windows in hours (asynchronous), never minutes wired into handlers.
+round's time (live minutes or asynchronous hours), never minutes wired into handlers.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -27,10 +28,9 @@ class PhaseSpec:
     title: str
     # What the thread is told when the phase begins: plain words, and what to do next.
     prompt: str
-    # Share of a live round's slot; the shares of the phases a round uses are rescaled to 1.
+    # Share of a round's time: a live round's slot in minutes, or an asynchronous round's
+    # days; the shares of the phases a round uses are rescaled to 1.
     share: float
-    # Shortest window for an asynchronous round, in hours.
-    async_hours: int
     # Whether advice in this phase earns a private coaching hint (only while asking).
     coach_questions: bool = False
     # Whether the presenter may move on too: they know when they have finished speaking,
@@ -44,7 +44,6 @@ PHASES: tuple[PhaseSpec, ...] = (
         "Report back",
         "Last time you committed to an action. What happened when you took it?",
         0.15,
-        24,
         presenter_moves_on=True,
     ),
     PhaseSpec(
@@ -52,7 +51,6 @@ PHASES: tuple[PhaseSpec, ...] = (
         "Describe the problem",
         "Tell the Set about your problem as you see it. Everyone else: listen for now.",
         0.2,
-        24,
         presenter_moves_on=True,
     ),
     PhaseSpec(
@@ -60,7 +58,6 @@ PHASES: tuple[PhaseSpec, ...] = (
         "Questions",
         "Everyone else: help by asking open questions. Hold on to advice for now.",
         0.35,
-        48,
         coach_questions=True,
     ),
     PhaseSpec(
@@ -68,14 +65,12 @@ PHASES: tuple[PhaseSpec, ...] = (
         "Ideas",
         "Now offer ideas and possible solutions. The presenter just listens and notes.",
         0.15,
-        24,
     ),
     PhaseSpec(
         Phase.REFLECT,
         "Reflect and decide",
         "Presenter: what have you heard, and what action will you commit to?",
         0.15,
-        24,
     ),
 )
 
@@ -104,9 +99,12 @@ def next_phase(current: Phase, route: list[Phase]) -> Phase:
     return route[position + 1] if position + 1 < len(route) else Phase.CLOSED
 
 
+def shares(route: Sequence[Phase]) -> dict[Phase, float]:
+    """Each phase's part of a round's time, rescaled so the phases on the route add up to 1."""
+    total_share = sum(SPECS[phase].share for phase in route)
+    return {phase: SPECS[phase].share / total_share for phase in route}
+
+
 def phase_minutes(route: list[Phase], slot_minutes: int) -> dict[Phase, int]:
     """Split a live slot among the phases on the route, in whole minutes, at least one each."""
-    total_share = sum(SPECS[phase].share for phase in route)
-    return {
-        phase: max(1, round(slot_minutes * SPECS[phase].share / total_share)) for phase in route
-    }
+    return {phase: max(1, round(slot_minutes * share)) for phase, share in shares(route).items()}

@@ -14,6 +14,7 @@ from enum import StrEnum
 from sqlalchemy import JSON, Column, Index, String, UniqueConstraint, false, true
 from sqlmodel import Field, SQLModel
 
+from bot.store import installations  # noqa: F401  (Slack's install tables, same metadata)
 from bot.store.types import UtcDateTime
 
 DEFAULT_SESSION_MINUTES = 120

@@ -18,7 +18,8 @@ from slack_sdk.http_retry.builtin_handlers import (
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.deps import Deps
-from bot.handlers import SURFACES, errors
+from bot.handlers import SURFACES, errors, retries
+from bot.installs import app_options
 from bot.store.db import Store
 
 # Slack asks clients to wait out a 429's Retry-After; two tries keep a listener near 3 s.
@@ -41,7 +42,10 @@ def create_app(settings: Settings, store: Store | None = None, clock: Clock | No
         # sends again, and the flows are idempotent, so a retry changes nothing twice.
         process_before_response=True,
         raise_error_for_unhandled_request=False,
+        # OAuth mode: each workspace's token from the installs in our database.
+        **app_options(settings, deps.store),
     )
+    retries.register(app, deps)  # before any listener: a retry of handled work does nothing
     for surface in SURFACES:
         surface.register(app, deps)
     errors.register(app, deps)
@@ -49,7 +53,10 @@ def create_app(settings: Settings, store: Store | None = None, clock: Clock | No
 
 
 def web_client(settings: Settings) -> WebClient:
-    """A Web API client that points where the settings say and rides out rate limits."""
+    """A Web API client that points where the settings say and rides out rate limits.
+
+    In OAuth mode it has no token of its own: each call gets the workspace's.
+    """
     return WebClient(
         token=settings.bot_token,
         base_url=settings.slack_api_url,

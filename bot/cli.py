@@ -14,9 +14,10 @@ from slack_bolt.error import BoltError
 from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.config import ConfigError, Settings, load_database_url, load_settings, mask_password
+from bot.config import ConfigError, load_database_url, load_settings, mask_password
 from bot.demo.cli import add_parser as add_demo_parser
 from bot.export_cli import add_parser as add_export_parser
+from bot.logs import configure_logging
 from bot.reminders_cli import add_parser as add_reminders_parser
 from bot.store.db import Store
 from bot.store.migrate import new_revision, upgrade
@@ -66,7 +67,7 @@ def run(_args: argparse.Namespace) -> int:
     from bot.serve import serve  # Bolt and waitress load only when the bot really runs.
 
     settings = load_settings()
-    _configure_logging(settings)
+    configure_logging(settings)  # never message text, tokens or secrets, even at DEBUG
     store = Store.from_url(settings.database_url)
     upgrade(store.engine)
     serve(settings, store)
@@ -83,16 +84,6 @@ def db_upgrade(_args: argparse.Namespace) -> int:
 def db_revision(args: argparse.Namespace) -> int:
     new_revision(Store.from_url(load_database_url()).engine, args.message)
     return 0
-
-
-def _configure_logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    # Alembic narrates every migration step at INFO; start-up needs only our own line.
-    logging.getLogger("alembic").setLevel(
-        max(logging.WARNING, logging.getLevelName(settings.log_level))
-    )
 
 
 def _first_line(error: Exception) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,25 @@ from dotenv import dotenv_values
 
 SLACK_API_DEFAULT = "https://slack.com/api/"
 DATABASE_DEFAULT = "sqlite:///setbot.db"
+# Where HTTP mode serves Slack's install steps, in OAuth mode (bot/installs.py).
+INSTALL_PATH = "/slack/install"
+OAUTH_REDIRECT_PATH = "/slack/oauth_redirect"
+# What an install asks each workspace for: manifest.yml's bot scopes (tests keep them equal).
+BOT_SCOPES = (
+    "commands",
+    "chat:write",
+    "im:write",
+    "channels:history",
+    "groups:history",
+    "channels:read",
+    "groups:read",
+    "groups:write",
+    "channels:join",
+    "users:read",
+    "files:write",
+)
+_CLIENT_ID = re.compile(r"\d+\.\d+")
+_SCOPE = re.compile(r"[a-z][a-z.]*(:[a-z.]+)*")
 
 
 class ConfigError(Exception):
@@ -28,10 +48,20 @@ class Settings:
     # Basic Information → App-Level Tokens on api.slack.com/apps (scope connections:write).
     # Present → Socket Mode; absent → HTTP mode on `port`.
     app_token: str | None
-    # OAuth & Permissions → Bot User OAuth Token (xoxb-…), after installing the app.
-    bot_token: str
+    # OAuth & Permissions → Bot User OAuth Token (xoxb-…), after installing the app to one
+    # workspace. None in OAuth mode, where each workspace's own token is in the database.
+    bot_token: str | None
     # Basic Information → App Credentials → Signing Secret.
     signing_secret: str
+    # Basic Information → App Credentials → Client ID and Client Secret. Set (instead of a
+    # bot token) → OAuth mode: any workspace installs setbot at /slack/install.
+    client_id: str | None = None
+    client_secret: str | None = None
+    # The bot scopes an install asks for.
+    scopes: tuple[str, ...] = BOT_SCOPES
+    # OAuth & Permissions → Redirect URLs: https://YOUR-HOST/slack/oauth_redirect. Unset,
+    # Slack sends installers back to the app's only Redirect URL.
+    install_redirect_uri: str | None = None
     # Port for HTTP mode (Event Subscriptions / Interactivity request URL points here).
     port: int = 3000
     # SQLAlchemy URL; SQLite file by default, PostgreSQL via postgresql+psycopg://…
@@ -45,6 +75,11 @@ class Settings:
     @property
     def socket_mode(self) -> bool:
         return bool(self.app_token)
+
+    @property
+    def oauth(self) -> bool:
+        """Installed to many workspaces through Slack's OAuth, each with its own token."""
+        return self.client_id is not None
 
 
 def load_settings(
@@ -74,13 +109,21 @@ def _environment(
 
 
 def _validate(env: Mapping[str, str]) -> Settings:
-    bot_token = _required(
-        env,
-        "SLACK_BOT_TOKEN",
-        "create the app from manifest.yml, install it, and copy the Bot User OAuth Token "
-        "(xoxb-…) into .env",
-    )
-    if not bot_token.startswith("xoxb-"):
+    client_id, client_secret = _client_credentials(env)
+    bot_token = env.get("SLACK_BOT_TOKEN", "").strip() or None
+    if client_id is None:
+        bot_token = _required(
+            env,
+            "SLACK_BOT_TOKEN",
+            "create the app from manifest.yml, install it, and copy the Bot User OAuth Token "
+            "(xoxb-…) into .env",
+        )
+    elif bot_token is not None:
+        raise ConfigError(
+            "SLACK_BOT_TOKEN and SLACK_CLIENT_ID are both set: keep the bot token for one "
+            "workspace, or the client id and secret to install to many, not both"
+        )
+    if bot_token is not None and not bot_token.startswith("xoxb-"):
         raise ConfigError(
             "SLACK_BOT_TOKEN should start with xoxb-: copy the Bot User OAuth Token from "
             "OAuth & Permissions"
@@ -96,16 +139,62 @@ def _validate(env: Mapping[str, str]) -> Settings:
             "SLACK_APP_TOKEN should start with xapp-: create an App-Level Token with "
             "connections:write under Basic Information, or leave it unset for HTTP mode"
         )
+    if app_token is not None and client_id is not None:
+        raise ConfigError(
+            "SLACK_APP_TOKEN is set, but installing to many workspaces needs HTTP mode for "
+            "its /slack/install page: leave SLACK_APP_TOKEN unset"
+        )
     return Settings(
         app_token=app_token,
         bot_token=bot_token,
         signing_secret=signing_secret,
+        client_id=client_id,
+        client_secret=client_secret,
+        scopes=_scopes(env.get("SLACK_SCOPES", "")),
+        install_redirect_uri=_redirect_uri(env.get("SLACK_INSTALL_REDIRECT_URI", "")),
         port=_port(env.get("PORT", "3000")),
         database_url=normalise_database_url(env.get("DATABASE_URL", "") or DATABASE_DEFAULT),
         slack_api_url=_api_url(env.get("SLACK_API_URL", "") or SLACK_API_DEFAULT),
         log_level=_log_level(env.get("LOG_LEVEL", "") or "INFO"),
         tz_default=_zone(env.get("TZ_DEFAULT", "") or "Europe/London"),
     )
+
+
+def _client_credentials(env: Mapping[str, str]) -> tuple[str | None, str | None]:
+    """Both or neither: one without the other is a half-finished OAuth set-up."""
+    client_id = env.get("SLACK_CLIENT_ID", "").strip() or None
+    client_secret = env.get("SLACK_CLIENT_SECRET", "").strip() or None
+    where = "from Basic Information → App Credentials into .env"
+    if client_id is None and client_secret is not None:
+        raise ConfigError(f"SLACK_CLIENT_ID is not set: copy the Client ID {where}")
+    if client_id is not None and client_secret is None:
+        raise ConfigError(f"SLACK_CLIENT_SECRET is not set: copy the Client Secret {where}")
+    if client_id is not None and not _CLIENT_ID.fullmatch(client_id):
+        raise ConfigError(
+            f"SLACK_CLIENT_ID looks like 1234567890.1234567890, not {client_id!r}: copy the "
+            f"Client ID {where}"
+        )
+    return client_id, client_secret
+
+
+def _scopes(raw: str) -> tuple[str, ...]:
+    scopes = tuple(scope.strip() for scope in raw.split(",") if scope.strip())
+    if not all(_SCOPE.fullmatch(scope) for scope in scopes):
+        raise ConfigError(
+            f"SLACK_SCOPES must be bot scopes separated by commas, such as "
+            f"commands,chat:write, not {raw!r}"
+        )
+    return scopes or BOT_SCOPES
+
+
+def _redirect_uri(raw: str) -> str | None:
+    uri = raw.strip()
+    if uri and not (uri.startswith(("https://", "http://")) and uri.endswith(OAUTH_REDIRECT_PATH)):
+        raise ConfigError(
+            f"SLACK_INSTALL_REDIRECT_URI must be https://YOUR-HOST{OAUTH_REDIRECT_PATH}, "
+            f"not {raw!r}"
+        )
+    return uri or None
 
 
 def _required(env: Mapping[str, str], name: str, how: str) -> str:

@@ -17,9 +17,17 @@ from bot.flows.notices import Notice
 from bot.flows.outbox import TELL_FACILITATORS, DeliveryError
 from bot.ui.blocks import Reply
 from bot.ui.notices import render
+from bot.ui.reminder_preferences import with_reminder_controls
 
 # Modules whose import registers renderers for the messages the outbox delivers.
-RENDERER_MODULES: tuple[str, ...] = ("bot.ui.reminders", "bot.ui.commitments", "bot.ui.rounds")
+RENDERER_MODULES: tuple[str, ...] = (
+    "bot.ui.reminders",
+    "bot.ui.commitments",
+    "bot.ui.rounds",
+    "bot.ui.learning_log",
+    "bot.ui.async_rounds",
+    "bot.ui.reminder_preferences",
+)
 # Slack errors that the same request will always meet again: no retry can help.
 PERMANENT_ERRORS = TELL_FACILITATORS | {
     "invalid_blocks",
@@ -48,21 +56,29 @@ class SlackMessenger:
         self._client = client
         load_renderers()
 
-    def deliver(self, notice: Notice) -> None:
+    def deliver(self, notice: Notice) -> str | None:
         try:
-            reply = render(notice.message)
+            reply = with_reminder_controls(render(notice.message), notice.reminder_id)
         except TypeError as error:
             raise DeliveryError(str(error), permanent=True) from error
         try:
-            self._post(notice, reply)
+            return self._post(notice, reply)
         except SlackApiError as error:
             raise slack_refusal(error) from error
         except (SlackClientError, OSError) as error:
             raise DeliveryError(f"cannot reach Slack ({type(error).__name__})") from error
 
-    def _post(self, notice: Notice, reply: Reply) -> None:
-        """Channel and user: only they see it. Channel: everyone. User: a direct message."""
+    def _post(self, notice: Notice, reply: Reply) -> str | None:
+        """Channel and user: only they see it. Channel: everyone. User: a direct message.
+
+        Returns the ts of a message posted for all to see (an ephemeral one has none).
+        """
         text, blocks = reply.text, reply.blocks
+        if notice.channel and notice.replace_ts:
+            self._client.chat_update(
+                channel=notice.channel, ts=notice.replace_ts, text=text, blocks=blocks
+            )
+            return notice.replace_ts
         if notice.channel and notice.user:
             self._client.chat_postEphemeral(
                 channel=notice.channel,
@@ -71,15 +87,19 @@ class SlackMessenger:
                 text=text,
                 blocks=blocks,
             )
-        elif notice.channel:
-            self._client.chat_postMessage(
+            return None
+        if notice.channel:
+            posted = self._client.chat_postMessage(
                 channel=notice.channel, thread_ts=notice.thread_ts, text=text, blocks=blocks
             )
-        elif notice.user:
+            return str(posted["ts"])
+        if notice.user:
             opened = self._client.conversations_open(users=notice.user)
-            self._client.chat_postMessage(channel=opened["channel"]["id"], text=text, blocks=blocks)
-        else:
-            raise DeliveryError("the notice names neither a channel nor a person", permanent=True)
+            posted = self._client.chat_postMessage(
+                channel=opened["channel"]["id"], text=text, blocks=blocks
+            )
+            return str(posted["ts"])
+        raise DeliveryError("the notice names neither a channel nor a person", permanent=True)
 
 
 def slack_refusal(error: SlackApiError) -> DeliveryError:

@@ -113,7 +113,7 @@ def dispatch_command(
     except ValueError as error:
         return _refuse(error)
     store = store or Store.from_url(load_database_url())
-    report = dispatch_at(store, messenger or _slack_messenger(), when)
+    report = dispatch_at(store, messenger or _slack_messenger(store), when)
     print(f"Dispatched as of {when:%Y-%m-%d %H:%M} UTC: {report}.", file=out)
     return 0
 
@@ -128,10 +128,11 @@ def _filters(set_name: str | None, due_before: datetime | None) -> str:
     return said + (f" before {due_before:%Y-%m-%d %H:%M} UTC" if due_before else "")
 
 
-def _slack_messenger() -> Messenger:
-    """The bot's own Slack client: Slack's libraries load only when something is sent."""
+def _slack_messenger(store: Store) -> Messenger:
+    """The bot's own way to Slack: Slack's libraries load only when something is sent."""
     from bot.app import web_client
     from bot.config import load_settings
-    from bot.delivery import SlackMessenger
+    from bot.installs import outbox_messenger
 
-    return SlackMessenger(web_client(load_settings()))
+    settings = load_settings()
+    return outbox_messenger(settings, store, web_client(settings))

@@ -21,10 +21,12 @@ from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot.clock import Clock
+from bot.flows.learning_log import owe_log_prompts
 from bot.flows.meeting_reminders import owe_autoclosed_notes
 from bot.flows.meetings import close_overdue_meetings
 from bot.flows.outbox import DispatchReport, Messenger, dispatch_due
 from bot.store.db import Store
+from bot.store.seen import sweep_sightings
 
 log = logging.getLogger("setbot.scheduler")
 
@@ -35,16 +37,23 @@ MISFIRE_GRACE = timedelta(minutes=10)
 
 
 def tick(*, store: Store, messenger: Messenger, clock: Clock) -> DispatchReport | None:
-    """One sweep: end meetings left open, tell their facilitators, then send what is due.
+    """One sweep: end meetings left open (telling their facilitators, and asking their members
+    what they learned), then send what is due.
 
-    Each half logs its own failure and never raises, so one bad tick cannot stop the next.
+    Each part logs its own failure and never raises, so one bad tick cannot stop the next.
     """
     try:
         for summary in close_overdue_meetings(store, clock):
             with store.session() as session:
                 owe_autoclosed_notes(session, summary=summary, now=clock.now())
+                owe_log_prompts(session, summary=summary, now=clock.now())
     except Exception:
         log.exception("closing overdue meetings failed; trying again next tick")
+    try:
+        with store.session() as session:
+            sweep_sightings(session=session, now=clock.now())
+    except Exception:
+        log.exception("forgetting old Slack deliveries failed; trying again next tick")
     try:
         report = dispatch_due(store, messenger, clock)
     except Exception:

@@ -10,8 +10,8 @@ from slack_bolt.adapter.socket_mode import SocketModeHandler
 
 from bot.app import create_app
 from bot.clock import SystemClock
-from bot.config import Settings, mask_password
-from bot.delivery import SlackMessenger
+from bot.config import INSTALL_PATH, Settings, mask_password
+from bot.installs import outbox_messenger
 from bot.scheduler import start_ticker
 from bot.store.db import Store
 from bot.web import HttpServer
@@ -25,7 +25,8 @@ def serve(settings: Settings, store: Store) -> None:
     log.info(start_line(settings, app))
     # Every process ticks: the outbox's row claims, not a single scheduler, keep a
     # reminder from going out twice.
-    ticker = start_ticker(store=store, messenger=SlackMessenger(app.client), clock=clock)
+    messenger = outbox_messenger(settings, store, app.client)
+    ticker = start_ticker(store=store, messenger=messenger, clock=clock)
     try:
         if settings.app_token:
             SocketModeHandler(app, settings.app_token).start()
@@ -39,9 +40,9 @@ def serve(settings: Settings, store: Store) -> None:
 
 def start_line(settings: Settings, app: App) -> str:
     """One line saying how this process runs, so an operator can tell processes apart."""
-    auth = app.client.auth_test()
     mode = "Socket Mode" if settings.socket_mode else f"HTTP mode on port {settings.port}"
-    return (
-        f"setbot starting in {mode}; database {mask_password(settings.database_url)}; "
-        f"team {auth.get('team')} ({auth.get('team_id')}) as @{auth.get('user')}"
-    )
+    started = f"setbot starting in {mode}; database {mask_password(settings.database_url)}; "
+    if settings.oauth:  # no token of its own: each workspace's comes with its install
+        return started + f"any workspace may install it at {INSTALL_PATH}"
+    auth = app.client.auth_test()
+    return started + f"team {auth.get('team')} ({auth.get('team_id')}) as @{auth.get('user')}"

@@ -1,5 +1,8 @@
 """HTTP mode: Slack's requests on `/slack/events`, a load balancer's probe on `/healthz`.
 
+In OAuth mode Bolt's handler also serves the install steps, `GET /slack/install` and
+`GET /slack/oauth_redirect` (bot/installs.py), for any workspace to add setbot.
+
 Served by waitress, a production WSGI server, because Bolt's own server is for development.
 """
 

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from bot.clock import ManualClock
+from bot.flows import ground_rules, sets
+from bot.flows.access import Caller
 from bot.flows.phases import Phase
+from bot.flows.schedule import Cadence
+from bot.sim import SlackEmulator
 from bot.store.db import Store
 from bot.store.models import LearningSet, Meeting, MeetingStatus, Round
 
@@ -62,3 +67,41 @@ def an_open_round(
         session.flush()
         assert round_.id is not None
         return round_.id
+
+
+def a_set_in_its_channel(
+    store: Store,
+    clock: ManualClock,
+    slack: SlackEmulator,
+    *,
+    facilitator: str,
+    members: tuple[str, ...],
+    first_at: datetime,
+) -> str:
+    """New team leaders, formed in its own channel, everyone agreed to the ground rules.
+
+    Meets monthly on the first Tuesday; returns the channel, where the stories happen.
+    """
+    channel_id = slack.add_channel(
+        "set-new-team-leaders", members=[slack.bot_user_id, facilitator, *members]
+    )
+    formed = sets.form_set(
+        store,
+        clock,
+        team_id=slack.team_id,
+        created_by=facilitator,
+        channel_id=channel_id,
+        draft=sets.SetDraft(
+            name="New team leaders",
+            theme="Leading through change",
+            facilitators=(facilitator,),
+            members=members,
+            cadence=Cadence.monthly(ordinal=1, weekday=1, count=3),
+            first_at=first_at,
+            timezone="Europe/London",
+        ),
+    )
+    for user in (facilitator, *members):
+        caller = Caller(team_id=slack.team_id, user_id=user, channel_id=channel_id)
+        ground_rules.agree(store, clock, caller, set_id=formed.learning_set.id or 0)
+    return channel_id

@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
-from bot.config import ConfigError, load_database_url, load_settings, mask_password
+from bot.config import BOT_SCOPES, ConfigError, load_database_url, load_settings, mask_password
 
 GOOD = {"SLACK_BOT_TOKEN": "xoxb-1-2-abc", "SLACK_SIGNING_SECRET": "s3cret"}
 
@@ -77,3 +78,65 @@ def test_passwords_never_reach_a_log_line() -> None:
     assert masked == "postgresql+psycopg://setbot:***@db:5432/setbot"
     assert "hunter2" not in mask_password("postgres://a:hunter2@b@host/db")
     assert mask_password("sqlite:///setbot.db") == "sqlite:///setbot.db"
+
+
+# -- installing to many workspaces (OAuth mode) ----------------------------------------------
+
+OAUTH = {
+    "SLACK_CLIENT_ID": "1234567890.1234567890",
+    "SLACK_CLIENT_SECRET": "client-s3cret",
+    "SLACK_SIGNING_SECRET": "s3cret",
+}
+
+
+def test_a_client_id_and_secret_without_a_bot_token_mean_oauth_mode() -> None:
+    settings = load_settings(OAUTH, dotenv_path=None)
+    assert settings.oauth and settings.bot_token is None
+    assert settings.scopes == BOT_SCOPES
+    assert settings.install_redirect_uri is None
+    assert not load_settings(GOOD, dotenv_path=None).oauth
+
+
+def test_an_install_may_ask_for_chosen_scopes_and_name_its_redirect() -> None:
+    settings = load_settings(
+        {
+            **OAUTH,
+            "SLACK_SCOPES": "commands, chat:write,users.profile:read",
+            "SLACK_INSTALL_REDIRECT_URI": "https://setbot.example.org/slack/oauth_redirect",
+        },
+        dotenv_path=None,
+    )
+    assert settings.scopes == ("commands", "chat:write", "users.profile:read")
+    assert settings.install_redirect_uri == "https://setbot.example.org/slack/oauth_redirect"
+
+
+def test_the_install_asks_for_the_bot_scopes_the_manifest_declares() -> None:
+    manifest = yaml.safe_load((Path(__file__).resolve().parents[1] / "manifest.yml").read_text())
+    assert tuple(manifest["oauth_config"]["scopes"]["bot"]) == BOT_SCOPES
+
+
+@pytest.mark.parametrize(
+    ("env", "says"),
+    [
+        ({**OAUTH, "SLACK_CLIENT_SECRET": ""}, "SLACK_CLIENT_SECRET is not set: copy the Client"),
+        ({**OAUTH, "SLACK_CLIENT_ID": ""}, "SLACK_CLIENT_ID is not set: copy the Client ID"),
+        ({**OAUTH, "SLACK_CLIENT_ID": "my-app"}, "SLACK_CLIENT_ID looks like 1234567890."),
+        ({**OAUTH, **GOOD}, "SLACK_BOT_TOKEN and SLACK_CLIENT_ID are both set"),
+        ({**OAUTH, "SLACK_APP_TOKEN": "xapp-1-A1-xyz"}, "SLACK_APP_TOKEN is set, but installing"),
+        ({**OAUTH, "SLACK_SCOPES": "commands chat:write"}, "SLACK_SCOPES must be bot scopes"),
+        (
+            {**OAUTH, "SLACK_INSTALL_REDIRECT_URI": "https://setbot.example.org/"},
+            "SLACK_INSTALL_REDIRECT_URI must be https://YOUR-HOST/slack/oauth_redirect",
+        ),
+        (
+            {"SLACK_CLIENT_ID": OAUTH["SLACK_CLIENT_ID"], "SLACK_CLIENT_SECRET": "c"},
+            "SLACK_SIGNING_SECRET is not set",
+        ),
+    ],
+    ids=lambda value: value if isinstance(value, str) else None,
+)
+def test_a_half_finished_oauth_set_up_is_named_in_one_line(env: dict[str, str], says: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        load_settings(env, dotenv_path=None)
+    assert str(raised.value).startswith(says)
+    assert "\n" not in str(raised.value)

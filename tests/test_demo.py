@@ -43,6 +43,12 @@ STORY = [
     "Meeting stats: New team leaders",
     "What New team leaders learned",
     "People own what they help to make",
+    "[@fran fills in the form 'Signpost a resource' and submits it]",
+    "Now offer ideas and possible solutions",  # the ideas phase
+    "[@gita runs /set org-report]",
+    "Learning across our Action Learning Sets",
+    "Training needs the Sets raised",
+    "• New leaders need coaching on how to ask for help",
 ]
 
 
@@ -127,3 +133,32 @@ def test_a_negative_speed_is_refused(capsys: pytest.CaptureFixture[str]) -> None
 def test_plain_text_has_no_terminal_codes() -> None:
     entries = [Entry(when=None, where="#set", who="@ben", lines=("hello",))]
     assert as_text(entries) == "\n#set\n--:--     @ben: hello\n"
+
+
+# The meeting in writing, as `setbot demo --async` tells it.
+STORY_IN_WRITING = [
+    "[@asha fills in the form 'Prepare your round' and submits it]",
+    "| How should the rounds run?: Side by side, all at once",
+    "is meeting in writing until",
+    "@asha prepared this outline:",
+    "Now: Describe the problem · open until",
+    "↳ @lola: What would change if it worked?",
+    "Now offer ideas and possible solutions",  # everyone asked: the phase ends early
+    "[@ben uses [I've seen it — thinking]]",
+    "Seen it, thinking:",  # what Fran sees privately
+    "@asha commits to: Ask the night team to draft the handover checklist",
+    "That's the end of @lola's round",  # closed by itself when its window did
+]
+
+
+def test_the_demo_in_writing_plays_a_week_across_five_time_zones() -> None:
+    out, err = io.StringIO(), io.StringIO()
+
+    status = demo_command(
+        argparse.Namespace(html=None, speed=0.0, in_writing=True), out=out, err=err
+    )
+
+    assert (status, err.getvalue()) == (0, "")
+    told = out.getvalue()
+    missing = [line for line in STORY_IN_WRITING if line not in told]
+    assert missing == []

@@ -17,11 +17,12 @@ import pytest
 
 from bot.clock import ManualClock
 from bot.export_cli import add_parser
-from bot.flows import learning
+from bot.flows import learning, org_report
 from bot.store.db import Store, make_engine
 from bot.store.models import LearningSet, Membership
 from tests.conftest import START
 from tests.factories import TEAM
+from tests.flows import test_org_report as org_story
 from tests.flows.test_learning import ASHA, BEN, UNSHARED, a_set, two_meetings
 
 
@@ -189,3 +190,52 @@ def test_only_database_url_is_needed(
     status, written = run(None, "export", "learning", "--set", "New team leaders")
 
     assert status == 0 and "## The Set's work in figures" in written
+
+
+@pytest.fixture
+def three_sets_met(store: Store, clock: ManualClock) -> None:
+    org_story.three_sets(store, clock)
+
+
+@pytest.mark.parametrize("fmt", sorted(org_report.FORMATS))
+def test_the_organisation_report_is_written_in_each_format_with_nothing_unshared(
+    store: Store, three_sets_met: None, fmt: str
+) -> None:
+    status, written = run(store, "export", "org", "--team", TEAM, "--format", fmt)
+
+    assert status == 0
+    assert [word for word in org_story.UNSHARED if word in written.casefold()] == []
+    assert [word for word in org_story.SHARED if word not in written.casefold()] == []
+    ids = [*org_story.MEMBERS, org_story.FRAN, org_story.GITA, "U0BOSS1"]
+    assert [who for who in ids if who in written] == [] and "<@" not in written
+
+
+def test_the_organisation_report_counts_from_a_day_and_finds_the_only_team(
+    store: Store, three_sets_met: None
+) -> None:
+    status, written = run(store, "export", "org", "--format", "json", "--since", "2027-01-18")
+
+    assert status == 0
+    assert json.loads(written)["since"] == "2027-01-18"
+    assert json.loads(written)["all_sets"]["meetings_held"] == 2
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (("--format", "pdf"), "--format is md, csv or json, not “pdf”"),
+        (("--since", "last week"), "--since wants a date like 2027-01-31, not “last week”"),
+        (("--team", "T0NOBODY"), "no Sets in team T0NOBODY; check the team id (it starts with T)"),
+    ],
+    ids=["format", "date", "team"],
+)
+def test_a_bad_format_date_or_team_is_one_line_and_exit_2(
+    store: Store,
+    three_sets_met: None,
+    capsys: pytest.CaptureFixture[str],
+    argv: tuple[str, ...],
+    said: str,
+) -> None:
+    status, written = run(store, "export", "org", *argv)
+
+    assert (status, written, capsys.readouterr().err) == (2, "", f"setbot: {said}\n")

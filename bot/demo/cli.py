@@ -1,4 +1,4 @@
-"""`setbot demo [--html FILE] [--speed N]`: a whole Set cycle, no Slack workspace needed.
+"""`setbot demo [--async] [--html FILE] [--speed N]`: a whole Set cycle, no workspace needed.
 
 Exit status 0 only when every step got the reply it expected, so CI can run the demo as
 a smoke test; a step that didn't is told in one line on stderr, with exit status 1.
@@ -31,6 +31,12 @@ def add_parser(subparsers: Any) -> None:
         default=0.0,
         help="show N messages a second, for a live showing (default: all at once)",
     )
+    demo.add_argument(
+        "--async",
+        dest="in_writing",
+        action="store_true",
+        help="play a meeting held in writing, across five time zones, instead",
+    )
     demo.set_defaults(command=demo_command)
 
 
@@ -45,7 +51,14 @@ def demo_command(
         print("setbot demo: --speed must be a positive number of messages a second", file=err)
         return 2
     try:
-        entries = run_demo()
+        if getattr(args, "in_writing", False):
+            from bot.demo import in_writing
+
+            entries = run_demo(
+                in_writing.STEPS_IN_WRITING, people=in_writing.PEOPLE, start=in_writing.START
+            )
+        else:
+            entries = run_demo()
     except DemoStepFailed as failure:
         print(f"setbot demo: a step failed: {failure}", file=err)
         return 1

@@ -14,14 +14,19 @@ from datetime import UTC, datetime, timedelta
 
 from bot.demo.render import Entry, entries_from
 from bot.demo.stage import DemoStepFailed, Stage, expect, newest, ok, open_stage, private
+from bot.flows.sharing import ShareTag
 from bot.ui import commitments as actions_ui
 from bot.ui import meeting as meeting_ui
 from bot.ui import new_set
 from bot.ui import reflection as reflection_ui
+from bot.ui import resources as resources_ui
 from bot.ui import rounds as rounds_ui
 from bot.ui import sets as cards
+from bot.ui import sharing as sharing_ui
 
 FRAN, ASHA, BEN, CARA, DEV = "U0FRAN", "U0ASHA", "U0BEN", "U0CARA", "U0DEV"
+# A workspace admin, and the organisation lead they name: neither is in the Set.
+OLU, GITA = "U0OLU", "U0GITA"
 MEMBERS = (ASHA, BEN, CARA, DEV)
 # user id → (handle, full name, Slack time zone): a Set spread over three continents.
 PEOPLE = {
@@ -30,7 +35,10 @@ PEOPLE = {
     BEN: ("ben", "Ben Li", "Asia/Kolkata"),
     CARA: ("cara", "Cara Jones", "America/New_York"),
     DEV: ("dev", "Dev Sharma", "Europe/Berlin"),
+    OLU: ("olu", "Olu Adeyemi", "Europe/London"),
+    GITA: ("gita", "Gita Rao", "Europe/London"),
 }
+ADMINS = (OLU,)
 SET_ZONE = "Europe/London"
 LOBBY = "C0LOBBY"
 START = datetime(2027, 1, 5, 9, 0, tzinfo=UTC)  # a Tuesday in January: Fran forms the Set
@@ -46,11 +54,17 @@ class Step:
     run: Callable[[Stage], None]
 
 
-def run_demo(steps: list[Step] | None = None) -> list[Entry]:
+def run_demo(
+    steps: list[Step] | None = None,
+    *,
+    people: dict[str, tuple[str, str, str]] = PEOPLE,
+    start: datetime = START,
+) -> list[Entry]:
     """Play every step on a fresh stage; the conversation as timed entries for rendering."""
-    with open_stage(START) as stage:
-        for user, (name, real, zone) in PEOPLE.items():
-            stage.slack.add_user(user, name=name, real_name=real, tz=zone)
+    with open_stage(start) as stage:
+        for user, (name, real, zone) in people.items():
+            admin = user in ADMINS
+            stage.slack.add_user(user, name=name, real_name=real, tz=zone, is_admin=admin)
         for step in STEPS if steps is None else steps:
             with _named(step.name):
                 step.run(stage)
@@ -86,16 +100,29 @@ def set_channel(stage: Stage) -> str:
 
 def form_the_set(stage: Stage) -> None:
     """Fran fills in `/set new` in the lobby: the Set gets its channel and a welcome."""
+    form_a_set(
+        stage,
+        name="New team leaders",
+        theme="Leading through change",
+        members=MEMBERS,
+        first_date="2027-02-02",
+    )
+
+
+def form_a_set(
+    stage: Stage, *, name: str, theme: str, members: tuple[str, ...], first_date: str
+) -> None:
+    """Fran fills in the New Set form in the lobby; the Set's channel welcomes everyone."""
     stage.driver.slash_command("/set", "new", user_id=FRAN, channel_id=LOBBY)
     expect(stage, "", method="views.open")
     reply = stage.driver.submit_form(
         new_set.NEW_SET_VIEW,
         user=FRAN,
         answers={
-            new_set.NAME_BLOCK: "New team leaders",
-            new_set.THEME_BLOCK: "Leading through change",
-            new_set.MEMBERS_BLOCK: list(MEMBERS),
-            new_set.FIRST_DATE_BLOCK: "2027-02-02",
+            new_set.NAME_BLOCK: name,
+            new_set.THEME_BLOCK: theme,
+            new_set.MEMBERS_BLOCK: list(members),
+            new_set.FIRST_DATE_BLOCK: first_date,
         },
     )
     ok(reply, "the New Set form")
@@ -195,6 +222,19 @@ def commit(stage: Stage, root: str, presenter: str, action: str, measure: str) -
     expect(stage, action)
 
 
+def signpost(stage: Stage, title: str, link: str) -> None:
+    """Fran points the round to an example of good practice: the P in L = P + Q."""
+    stage.driver.slash_command("/round", "signpost", user_id=FRAN, channel_id=set_channel(stage))
+    expect(stage, "", method="views.open")
+    reply = stage.driver.submit_form(
+        resources_ui.SIGNPOST_VIEW,
+        user=FRAN,
+        answers={resources_ui.TITLE_BLOCK: title, resources_ui.LINK_BLOCK: link},
+    )
+    ok(reply, "the signpost form")
+    expect(stage, "Good practice")
+
+
 def ashas_round(stage: Stage) -> None:
     """A full round: one advice-as-question is coached privately; Asha commits."""
     root = open_round(stage, ASHA)
@@ -208,6 +248,7 @@ def ashas_round(stage: Stage) -> None:
     stage.tick_until(at(FIRST, 10, 15))
     next_phase(stage, root, FRAN)  # ideas
     say(stage, root, CARA, "I wonder if the team could draft the rota with you.")
+    signpost(stage, "Rotas people design together", "https://www.example.org/rotas")
     next_phase(stage, root, FRAN)  # reflect and decide
     commit(stage, root, ASHA, "Co-design the rota with two volunteers", "A rota all sign off")
     stage.tick_until(at(FIRST, 10, 25))
@@ -278,11 +319,14 @@ def the_month_between(stage: Stage) -> None:
         user=BEN,
         answers={
             actions_ui.HAPPENED_BLOCK: "Both peers pair new hires with a buddy for a month",
-            actions_ui.LEARNED_BLOCK: "Asking for help is quicker than doing it all myself",
+            actions_ui.LEARNED_BLOCK: "New leaders need coaching on how to ask for help",
             actions_ui.REPORT_SHARE_BLOCK: [actions_ui.SHARE_VALUE],
+            actions_ui.REPORT_TAG_BLOCK: ShareTag.TRAINING.value,
         },
     )
     ok(reply, "the report-back form")
+    # He sees exactly what would be shared, without names, and says yes to it.
+    ok(stage.driver.submit_form(sharing_ui.SHARE_VIEW, user=BEN, answers={}), "the share preview")
 
 
 def asha_reports_back(stage: Stage) -> None:
@@ -304,6 +348,7 @@ def asha_reports_back(stage: Stage) -> None:
         },
     )
     ok(reply, "the report-back form")
+    ok(stage.driver.submit_form(sharing_ui.SHARE_VIEW, user=ASHA, answers={}), "the share preview")
 
 
 def the_run_up_to_meeting_two(stage: Stage) -> None:
@@ -364,6 +409,18 @@ def the_learning_summary(stage: Stage) -> None:
         raise AssertionError("the learning summary leaves out Asha's shared learning")
 
 
+def the_organisation_report(stage: Stage) -> None:
+    """Olu, a workspace admin, names Gita the organisation lead; she reads across the Sets."""
+    stage.driver.slash_command("/set", f"org-lead <@{GITA}|gita>", user_id=OLU, channel_id=LOBBY)
+    private(stage, GITA, "/set org-report")
+    reply = stage.driver.slash_command("/set", "org-report", user_id=GITA, channel_id=LOBBY)
+    ok(reply, "/set org-report")
+    if "People own what they help to make" not in str(reply.json):
+        raise AssertionError("the organisation report leaves out what Asha agreed to share")
+    if "New leaders need coaching" not in str(reply.json):
+        raise AssertionError("the organisation report leaves out the training need Ben raised")
+
+
 STEPS = [
     Step("Fran forms the Set with /set new", form_the_set),
     Step("everyone agrees the ground rules", agree_ground_rules),
@@ -383,4 +440,5 @@ STEPS = [
     Step("Fran looks at the stats", stats_for_fran),
     Step("meeting 2 ends", end_meeting_two),
     Step("Fran shares what the Set learned", the_learning_summary),
+    Step("the organisation reads the learning across its Sets", the_organisation_report),
 ]

@@ -22,6 +22,7 @@ from bot.clock import Clock
 from bot.flows.access import Caller, Refusal, member_here
 from bot.flows.meeting_reminders import next_allowed, zone_of
 from bot.flows.notices import Notice, composer
+from bot.flows.sharing import ShareTag
 from bot.store.commitments import (
     ACTIVE,
     commitment_in_team,
@@ -446,8 +447,13 @@ def report_back(
     happened: str,
     learned: str,
     share: bool,
+    tag: ShareTag | None = None,
 ) -> CommitmentView:
-    """Record what happened and what was learned; no more reminders are owed for it."""
+    """Record what happened and what was learned; no more reminders are owed for it.
+
+    In Slack `share` is always False here: the member consents afterwards, once they
+    have seen exactly what would be shared (bot/flows/sharing.py).
+    """
     now = clock.now()
     with store.session() as session:
         commitment, learning_set = _own_active(session, team_id, user_id, commitment_id)
@@ -455,6 +461,7 @@ def report_back(
         commitment.status = CommitmentStatus.REPORTED
         commitment.report_text, commitment.learned_text = happened.strip(), learned.strip()
         commitment.share_consent, commitment.reported_at = share, now
+        commitment.share_tag = tag.value if tag else None
         session.add(commitment)
         cancel_keys(session, team_id=team_id, prefix=_nudges_prefix(commitment))
         return _view(commitment, learning_set, today=_today(learning_set, now))
@@ -557,6 +564,9 @@ def _reminder(
     if place is None or place.left_at is not None:
         return None
     view = _view(commitment, learning_set, today=_today(learning_set, now))
+    # Put off ("Not now") or held while they were away, it may arrive after the day itself.
+    owners_day = now.astimezone(ZoneInfo(zone_of(session, learning_set, commitment.user_id)))
+    on_the_day = due_today and owners_day.date() == commitment.due_on
     return Notice(
-        message=CommitmentReminder(commitment=view, due_today=due_today), user=view.user_id
+        message=CommitmentReminder(commitment=view, due_today=on_the_day), user=view.user_id
     )

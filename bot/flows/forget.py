@@ -1,8 +1,9 @@
 """Data rights: a member may have setbot forget them, and may have a copy of what it holds.
 
 Forgetting deletes what is personal: their contributions (that they spoke in a round),
-their actions with what they reported, their process reflections, and the reminders
-owed to or about them. What the Set did together stays, so its totals still add up, but
+their actions with what they reported, their process reflections, their learning log,
+and the reminders owed to or about them; once they are in no Set of the team any more,
+their reminder settings too. What the Set did together stays, so its totals still add up, but
 no longer carries their id: attendance (deleting it would change every past attendance
 rate), the rounds they presented (the meeting's shape and timings), their place in the
 Set (now left, and without their own time zone), meetings they started, the Set they
@@ -40,17 +41,19 @@ from bot.store.models import (
     Attendance,
     Commitment,
     Contribution,
+    LearningEntry,
     LearningSet,
     Meeting,
     Membership,
     OutboxMessage,
     ProcessReflection,
+    ReminderPreference,
     Role,
     Round,
     SetStatus,
 )
 from bot.store.outbox import set_key
-from bot.store.sets import current_members, set_by_channel
+from bot.store.sets import current_members, set_by_channel, sets_of
 
 ALL: Final = "all"
 Scope = int | Literal["all"]
@@ -75,11 +78,12 @@ def is_forgotten(user_id: str) -> bool:
 
 @dataclass(frozen=True, kw_only=True)
 class Records:
-    """How many of someone's rows there are, by kind: the first three are deleted."""
+    """How many of someone's rows there are, by kind: the first four are deleted."""
 
     contributions: int = 0
     commitments: int = 0
     reflections: int = 0
+    learning_entries: int = 0
     attendance: int = 0
     rounds: int = 0
     memberships: int = 0
@@ -105,11 +109,13 @@ class ForgetPlan:
 
 @dataclass(frozen=True, kw_only=True)
 class Forgotten:
-    """What was done: rows deleted or anonymised, and reminders withdrawn."""
+    """What was done: rows deleted or anonymised, reminders withdrawn, settings deleted."""
 
     set_names: tuple[str, ...]
     records: Records
     reminders: int
+    # Their reminder settings, deleted once they are in no Set of the team any more.
+    settings_forgotten: bool = False
 
 
 def forget_plan(store: Store, caller: Caller, *, everywhere: bool = False) -> ForgetPlan:
@@ -151,7 +157,22 @@ def forget_me(
             set_names=tuple(s.name for s, _ in held),
             records=sum((records for records, _ in done), Records()),
             reminders=sum(reminders for _, reminders in done),
+            settings_forgotten=_forget_settings(session, team_id, user_id),
         )
+
+
+def _forget_settings(session: Session, team_id: str, user_id: str) -> bool:
+    """Delete how someone asked to be reminded, unless they are still in one of the team's Sets.
+
+    The settings are one row across all their Sets, so forgetting one Set keeps them.
+    """
+    if sets_of(session, team_id=team_id, user_id=user_id):
+        return False
+    found = session.get(ReminderPreference, (team_id, user_id))
+    if found is None:
+        return False
+    session.delete(found)
+    return True
 
 
 def _held(
@@ -217,6 +238,10 @@ def _rows(set_id: int, user_id: str) -> dict[str, tuple[type[SQLModel], ColumnEl
                 ProcessReflection.user_id == user_id,
             ),
         ),
+        "learning_entries": (
+            LearningEntry,
+            and_(LearningEntry.set_id == set_id, LearningEntry.user_id == user_id),
+        ),
         "attendance": (
             Attendance,
             and_(
@@ -254,6 +279,7 @@ def _forget_in(
         "contributions": delete(Contribution).where(where["contributions"]),
         "commitments": delete(Commitment).where(where["commitments"]),
         "reflections": delete(ProcessReflection).where(where["reflections"]),
+        "learning_entries": delete(LearningEntry).where(where["learning_entries"]),
         "attendance": update(Attendance).where(where["attendance"]).values(user_id=tombstone),
         "rounds": update(Round).where(where["rounds"]).values(presenter_id=tombstone),
     }
@@ -365,6 +391,9 @@ _EXPORTED = (
             "learned_text",
             "drop_reason",
             "share_consent",
+            "share_tag",
+            "withheld_reason",
+            "withheld_at",
             "created_at",
             "reported_at",
         ),
@@ -375,6 +404,22 @@ _EXPORTED = (
         "user_id",
         "meeting_id",
         ("meeting_id", "score", "helped", "change", "share_consent", "at"),
+    ),
+    _Kind(
+        "learning_log",
+        LearningEntry,
+        "user_id",
+        "set_id",
+        (
+            "meeting_id",
+            "about_issue",
+            "about_learning",
+            "share_consent",
+            "share_tag",
+            "withheld_reason",
+            "withheld_at",
+            "written_at",
+        ),
     ),
 )
 
@@ -414,7 +459,16 @@ def export_member(store: Store, *, team_id: str, user_id: str) -> dict[str, Any]
                 {"set": to_set[kind.via](getattr(row, kind.via)), **_plain(row, kind.kept)}
                 for row in found
             ]
+        settings = session.get(ReminderPreference, (team_id, user_id))
+        # One row across all their Sets, so it names none.
+        export["reminder_settings"] = (
+            [{"set": None, **_plain(settings, _SETTINGS)}] if settings else []
+        )
         return export
+
+
+# How someone asked to be reminded: one row across all their Sets.
+_SETTINGS = ("reach_from_minute", "reach_until_minute", "muted", "away_until", "updated_at")
 
 
 def holds_records(export: dict[str, Any]) -> bool:

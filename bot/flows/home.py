@@ -1,4 +1,5 @@
-"""The App Home tab: someone's Sets, their open actions, and, for facilitators, each Set's progress.
+"""The App Home tab: someone's Sets, their open actions, their own learning log (seen by
+them alone, bot/flows/learning_log.py), and, for facilitators, each Set's progress.
 
 Action Learning asks the facilitator to let individual and collective progress be
 monitored: are people coming, taking action and reporting back, and how does the Set
@@ -22,6 +23,8 @@ from sqlmodel import Session, col, func, select
 
 from bot.clock import Clock
 from bot.flows.commitments import CommitmentView, my_commitments
+from bot.flows.learning_log import LogItem, my_log
+from bot.flows.resources import HOME_SHOWN, ResourceView, resources_with_counts
 from bot.store.commitments import ACTIVE
 from bot.store.db import Store
 from bot.store.models import (
@@ -112,6 +115,8 @@ class SetCard:
     next_meeting: datetime | None
     under_way: bool
     progress: SetProgress | None
+    # The facilitator's latest good-practice resources, for everyone in the Set.
+    good_practice: tuple[ResourceView, ...] = ()
 
     @property
     def is_facilitator(self) -> bool:
@@ -125,6 +130,8 @@ class HomeView:
     user_id: str
     sets: tuple[SetCard, ...]
     commitments: tuple[CommitmentView, ...]
+    # Their own learning log, newest first: shown to them alone.
+    log: tuple[LogItem, ...] = ()
 
 
 def home_for(store: Store, clock: Clock, *, team_id: str, user_id: str) -> HomeView:
@@ -135,11 +142,13 @@ def home_for(store: Store, clock: Clock, *, team_id: str, user_id: str) -> HomeV
             _card(session, learning_set, Role(place.role), now)
             for place, learning_set in _places(session, team_id=team_id, user_id=user_id)
         )
+        log = my_log(session, team_id=team_id, user_id=user_id)
     mine = my_commitments(store, clock, team_id=team_id, user_id=user_id)
     return HomeView(
         user_id=user_id,
         sets=cards,
         commitments=tuple(view for view in mine if view.status in ACTIVE),
+        log=log,
     )
 
 
@@ -179,6 +188,7 @@ def _card(session: Session, learning_set: LearningSet, role: Role, now: datetime
         next_meeting=min(upcoming, default=None),
         under_way=any(m.status == MeetingStatus.OPEN for m in meetings),
         progress=_progress(session, learning_set, meetings, now) if facilitating else None,
+        good_practice=resources_with_counts(session, set_id=learning_set.id, limit=HOME_SHOWN),
     )
 
 

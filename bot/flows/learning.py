@@ -4,9 +4,11 @@ The organisation learns what is happening at practice level from its Sets; the S
 ground rule is that what is said in the Set stays in the Set. Both hold because the
 summary carries only figures (counts, rates, averages) and the words members explicitly
 agreed to share — what happened and what they learned when reporting back on an action,
-what helped and what should change when reflecting on the process — each with every
-Slack mention, raw user id and member's name taken out. An action's own wording, its
-success measure and a reason for dropping it are never shared: no one was asked.
+what they wrote in their learning log, what helped and what should change when
+reflecting on the process — each with every Slack mention, raw user id and member's name
+taken out (bot/flows/sharing.py), and each with the tag its writer gave it. An action's
+own wording, its success measure and a reason for dropping it are never shared: no one
+was asked. Whatever a facilitator withheld from the organisation stays out too.
 
 A process score is shown per meeting only once two people have answered (as in the
 channel), so no one's score stands alone. Shared words are listed by question, then
@@ -16,7 +18,8 @@ Formats, all from the same `LearningSummary`:
 - Markdown: a report to read or paste into a document.
 - CSV: one table with the columns `section, meeting, topic, value`, so it opens in any
   spreadsheet and filters by section: `figures` (the Set as a whole), `meeting` (one row
-  per meeting and measure), `learning` (one row per shared answer). Cells a spreadsheet
+  per meeting and measure), `learning` (one row per shared answer, its topic the question
+  and any tag: "what they learned · A training need"). Cells a spreadsheet
   would run as a formula are prefixed with an apostrophe.
 - JSON: the same as a document, for other tools.
 """
@@ -27,10 +30,9 @@ import csv
 import io
 import json
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
-from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -39,12 +41,22 @@ from sqlmodel import Session, col, select
 from bot.flows.access import Caller, InSet, Refusal, member_here
 from bot.flows.forget import is_forgotten
 from bot.flows.reflection import MIN_ANSWERS_SHOWN
+from bot.flows.resources import ResourceView, signposted_in_set, times_signposted
+from bot.flows.sharing import (
+    Anonymiser,
+    Question,
+    ShareTag,
+    is_shared,
+    parts_of,
+    tag_of,
+)
 from bot.store.db import Store
 from bot.store.models import (
     Attendance,
     AttendanceStatus,
     Commitment,
     CommitmentStatus,
+    LearningEntry,
     LearningSet,
     Meeting,
     MeetingStatus,
@@ -55,7 +67,6 @@ from bot.store.models import (
     SetStatus,
 )
 
-MEMBER, COLLEAGUE = "a member", "a colleague"
 _UNSTARTED = datetime.max.replace(tzinfo=UTC)
 NOT_A_FACILITATOR = (
     "Only the Set's facilitators can share its learning with the organisation. "
@@ -71,27 +82,6 @@ IDS_REMOVED = (
     "not available here, so read the shared words for names before passing this on. Only "
     "what members agreed to share appears."
 )
-
-# Slack's own markup for people, channels and groups, and ids typed bare.
-_USER_MENTION = re.compile(r"<@([A-Z0-9]+)(?:\|[^>]*)?>")
-_CHANNEL_MENTION = re.compile(r"<#[A-Z0-9]+(?:\|[^>]*)?>")
-_EVERYONE = re.compile(r"<!(?:channel|here|everyone)(?:\|[^>]*)?>|@(?:channel|here|everyone)\b")
-_GROUP = re.compile(r"<!subteam\^[^>]*>")
-# Anything else Slack marks with <!…> (dates, say) goes altogether.
-_SPECIAL = re.compile(r"<![^>]*>")
-# A Slack user id: U or W, then capitals and digits with at least one digit, so ordinary
-# words in capitals ("URGENT") are kept. It errs on the side of removing.
-_RAW_ID = re.compile(r"(?<![\w-])@?([UW](?=[A-Z0-9]*[0-9])[A-Z0-9]{5,})(?![\w-])")
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-
-
-class Question(StrEnum):
-    """What a shared answer was in reply to; the order here is the order of the report."""
-
-    HAPPENED = "what happened when they took action"
-    LEARNED = "what they learned"
-    HELPED = "what helped the process"
-    CHANGE = "what should change in the process"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -121,11 +111,15 @@ class MeetingTrend:
 
 @dataclass(frozen=True, kw_only=True)
 class SharedLearning:
-    """One answer a member agreed to share, anonymised; `meeting` is its meeting's number."""
+    """One answer a member agreed to share, anonymised; `meeting` is its meeting's number.
+
+    `tag` is what the member said it is for the organisation, if they said.
+    """
 
     question: Question
     meeting: int | None
     text: str
+    tag: ShareTag | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -147,6 +141,8 @@ class LearningSummary:
     learnings: tuple[SharedLearning, ...]
     # False when no names were given (the command line), so only mentions and ids went.
     names_removed: bool
+    # The facilitator's resources pointed to in rounds: their words, so they may be shared.
+    good_practice: tuple[ResourceView, ...] = ()
 
     @property
     def attendance_rate(self) -> float | None:
@@ -155,61 +151,6 @@ class LearningSummary:
     @property
     def anonymity_note(self) -> str:
         return NAMES_REMOVED if self.names_removed else IDS_REMOVED
-
-
-class Anonymiser:
-    """Takes people out of text: mentions, ids, email addresses and the Set's members' names.
-
-    Mentions and ids of the Set's members become "a member", anyone else's "a colleague";
-    a name given for a member becomes "a member" wherever it stands as a word, and so does
-    each word of a longer name ("Okafor" of "Ben Okafor"), since people refer to colleagues
-    by one name. Email addresses go first, as they often hold a name. It errs on the side
-    of removing: a member called Will takes every sentence's opening "Will" with them.
-    """
-
-    def __init__(self, *, members: Iterable[str], names: Mapping[str, Sequence[str]]) -> None:
-        self._members = frozenset(members) | frozenset(names)
-        # Members' own ids go wherever they stand, even inside a word: they are known exactly.
-        ids = sorted(self._members, key=len, reverse=True)
-        self._ids = re.compile("@?(" + "|".join(map(re.escape, ids)) + ")") if ids else None
-        self._names = _names_pattern([n for listed in names.values() for n in listed])
-
-    def __call__(self, text: str) -> str:
-        text = _USER_MENTION.sub(lambda m: _said(m, self._who(m.group(1))), text)
-        text = _CHANNEL_MENTION.sub(lambda m: _said(m, "a channel"), text)
-        text = _EVERYONE.sub(lambda m: _said(m, "everyone"), text)
-        text = _GROUP.sub(lambda m: _said(m, "a group"), text)
-        text = _SPECIAL.sub("", text)
-        text = _EMAIL.sub(lambda m: _said(m, "an email address"), text)
-        if self._ids is not None:
-            text = self._ids.sub(lambda m: _said(m, MEMBER), text)
-        text = _RAW_ID.sub(lambda m: _said(m, self._who(m.group(1))), text)
-        if self._names is not None:
-            text = self._names.sub(lambda m: _said(m, MEMBER), text)
-        return text
-
-    def _who(self, user_id: str) -> str:
-        return MEMBER if user_id in self._members else COLLEAGUE
-
-
-def _names_pattern(names: Iterable[str]) -> re.Pattern[str] | None:
-    """One pattern for every name, longest first: full names in any case, single words as
-    written or capitalised (a display name "ben" is written "Ben" in a sentence)."""
-    given = {n.strip() for n in names if len(n.strip()) > 1}
-    phrases = {n for n in given if len(n.split()) > 1}
-    words = {w for n in given for w in n.split() if len(w) > 1}
-    words |= {w[0].upper() + w[1:] for w in words}
-    if not given:
-        return None
-    alternatives = [f"(?i:{re.escape(p)})" for p in sorted(phrases, key=len, reverse=True)]
-    alternatives += [re.escape(w) for w in sorted(words, key=len, reverse=True)]
-    return re.compile(rf"(?<![\w@])@?(?:{'|'.join(alternatives)})(?!\w)")
-
-
-def _said(match: re.Match[str], words: str) -> str:
-    """The placeholder, capitalised when it starts a sentence."""
-    before = match.string[: match.start()].rstrip(" \t\"'(\u201c\u2018")
-    return words[0].upper() + words[1:] if not before or before[-1] in ".!?\n" else words
 
 
 def people_to_name(store: Store, caller: Caller) -> tuple[str, ...]:
@@ -276,6 +217,7 @@ def _summarise(
         select(ProcessReflection).where(col(ProcessReflection.meeting_id).in_(held_ids))
     ).all()
     commitments = session.exec(select(Commitment).where(Commitment.set_id == set_id)).all()
+    entries = session.exec(select(LearningEntry).where(LearningEntry.set_id == set_id)).all()
     rounds = session.exec(select(Round.id).where(col(Round.meeting_id).in_(held_ids))).all()
     trend = _trend(held, people, came, answers, learning_set.timezone)
     anonymise = Anonymiser(members=(p.user_id for p in people), names=names)
@@ -292,9 +234,10 @@ def _summarise(
         actions=_actions(commitments),
         trend=trend,
         learnings=_learnings(
-            commitments, answers, {m.id: n for n, m in enumerate(held, 1)}, anonymise
+            [*commitments, *entries], answers, {m.id: n for n, m in enumerate(held, 1)}, anonymise
         ),
         names_removed=bool(names),
+        good_practice=signposted_in_set(session, set_id=learning_set.id or 0),
     )
 
 
@@ -354,23 +297,29 @@ def _actions(commitments: Sequence[Commitment]) -> Actions:
 
 
 def _learnings(
-    commitments: Sequence[Commitment],
+    written: Sequence[Commitment | LearningEntry],
     answers: Sequence[ProcessReflection],
     numbers: Mapping[int | None, int],
     anonymise: Anonymiser,
 ) -> tuple[SharedLearning, ...]:
-    """Only the answers whose author ticked "may be shared", and only the asked-for ones."""
+    """Only the answers whose author ticked "may be shared", and only the asked-for ones.
+
+    Report backs and learning-log entries a facilitator withheld from the organisation
+    stay out, with their tags kept on the rest.
+    """
     found = [
-        (Question.HAPPENED, c.meeting_id, c.report_text) for c in commitments if c.share_consent
+        (question, item.meeting_id, text, tag_of(item.share_tag))
+        for item in written
+        if is_shared(item)
+        for question, text in parts_of(item)
     ]
-    found += [
-        (Question.LEARNED, c.meeting_id, c.learned_text) for c in commitments if c.share_consent
-    ]
-    found += [(Question.HELPED, r.meeting_id, r.helped) for r in answers if r.share_consent]
-    found += [(Question.CHANGE, r.meeting_id, r.change) for r in answers if r.share_consent]
+    found += [(Question.HELPED, r.meeting_id, r.helped, None) for r in answers if r.share_consent]
+    found += [(Question.CHANGE, r.meeting_id, r.change, None) for r in answers if r.share_consent]
     shared = [
-        SharedLearning(question=question, meeting=numbers.get(meeting), text=anonymise(text))
-        for question, meeting, text in found
+        SharedLearning(
+            question=question, meeting=numbers.get(meeting), text=anonymise(text), tag=tag
+        )
+        for question, meeting, text, tag in found
         if text and text.strip()
     ]
     order = list(Question)
@@ -409,8 +358,17 @@ def as_dict(summary: LearningSummary) -> dict[str, Any]:
             for t in summary.trend
         ],
         "shared_learning": [
-            {"question": str(s.question), "meeting": s.meeting, "text": s.text}
+            {
+                "question": str(s.question),
+                "meeting": s.meeting,
+                "tag": s.tag.value if s.tag else None,
+                "text": s.text,
+            }
             for s in summary.learnings
+        ],
+        "good_practice_signposted": [
+            {"title": r.title, "url": r.url, "times_signposted": r.times_signposted}
+            for r in summary.good_practice
         ],
     }
 
@@ -432,7 +390,8 @@ def to_csv(summary: LearningSummary) -> str:
     for t in summary.trend:
         writer.writerows(["meeting", t.number, topic, value] for topic, value in _meeting(t))
     writer.writerows(
-        ["learning", s.meeting or "", str(s.question), _cell(s.text)] for s in summary.learnings
+        ["learning", s.meeting or "", str(s.question) + tag_words(s.tag), _cell(s.text)]
+        for s in summary.learnings
     )
     return buffer.getvalue()
 
@@ -483,6 +442,12 @@ def to_markdown(summary: LearningSummary) -> str:
     lines += ["", "## The Set's work in figures", "", *_md_figures(summary), ""]
     lines += ["## Meeting by meeting", "", *_md_trend(summary.trend), ""]
     lines += ["## What members agreed to share", "", *_md_learnings(summary.learnings)]
+    if summary.good_practice:
+        lines += ["", "## Good practice signposted", ""]
+        lines += [
+            f"- [{_md(r.title)}](<{r.url}>): {times_signposted(r.times_signposted)}"
+            for r in summary.good_practice
+        ]
     lines += ["", f"_{summary.anonymity_note}_"]
     return "\n".join(lines) + "\n"
 
@@ -536,7 +501,7 @@ def _md_learnings(learnings: Sequence[SharedLearning]) -> list[str]:
     lines: list[str] = []
     for question, group in grouped(learnings):
         lines += [f"### {question.capitalize()}", ""]
-        lines += [f"- {_md(s.text)}{meeting_words(s.meeting)}" for s in group]
+        lines += [f"- {_md(s.text)}{meeting_words(s.meeting)}{tag_words(s.tag)}" for s in group]
         lines.append("")
     return lines[:-1]
 
@@ -552,6 +517,11 @@ def grouped(learnings: Sequence[SharedLearning]) -> list[tuple[Question, list[Sh
 
 def meeting_words(meeting: int | None) -> str:
     return f" (meeting {meeting})" if meeting else ""
+
+
+def tag_words(tag: ShareTag | None) -> str:
+    """ " · A training need", or nothing for an untagged learning."""
+    return f" · {tag.label}" if tag else ""
 
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|])")

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session
 
 from bot.clock import Clock
-from bot.flows.access import Caller, Refusal, facilitator_here
+from bot.flows.access import Caller, InSet, Refusal, facilitator_here
 from bot.flows.time_plan import TimePlan, plan_meeting
 from bot.store.db import Store
 from bot.store.meetings import (
@@ -41,8 +41,10 @@ from bot.store.models import (
     AttendanceStatus,
     LearningSet,
     Meeting,
+    MeetingMode,
     MeetingStatus,
     Membership,
+    ReminderPreference,
     Role,
 )
 from bot.store.outbox import cancel_keys, set_key
@@ -145,24 +147,49 @@ def start_meeting(store: Store, clock: Clock, caller: Caller) -> MeetingCard:
     The Set's row is locked first, so two facilitators starting at once get one
     meeting and one friendly refusal.
     """
-    now = clock.now()
     with store.session() as session:
         here = facilitator_here(session, caller)
-        lock_set(session, set_id=here.set_id)
-        if open_meeting_of(session, set_id=here.set_id) is not None:
-            raise Refusal(ALREADY_OPEN, set=here.learning_set.name)
-        meeting = _todays_meeting(session, here.learning_set, now) or Meeting(
-            team_id=caller.team_id,
-            set_id=here.set_id,
-            session_minutes=here.learning_set.session_minutes,
-        )
-        meeting.status = MeetingStatus.OPEN
-        meeting.started_at = now
-        meeting.started_by = caller.user_id
-        meeting.turn_order = _fair_order(session, set_id=here.set_id)
-        session.add(meeting)
-        session.flush()
-        return _card(session, here.learning_set, meeting)
+        meeting = begin_meeting(session, here, clock.now())
+        return card_of(session, here.learning_set, meeting)
+
+
+def begin_meeting(session: Session, here: InSet, now: datetime) -> Meeting:
+    """Today's scheduled meeting (or an ad-hoc one) opened now, with a fair running order."""
+    lock_set(session, set_id=here.set_id)
+    if open_meeting_of(session, set_id=here.set_id) is not None:
+        raise Refusal(ALREADY_OPEN, set=here.learning_set.name)
+    meeting = _todays_meeting(session, here.learning_set, now) or Meeting(
+        team_id=here.learning_set.team_id,
+        set_id=here.set_id,
+        session_minutes=here.learning_set.session_minutes,
+    )
+    meeting.status = MeetingStatus.OPEN
+    meeting.started_at = now
+    meeting.started_by = here.member.user_id
+    meeting.turn_order = _fair_order(session, set_id=here.set_id)
+    session.add(meeting)
+    session.flush()
+    _away_sends_apologies(session, here.learning_set, meeting, now)
+    return meeting
+
+
+def _away_sends_apologies(
+    session: Session, learning_set: LearningSet, meeting: Meeting, now: datetime
+) -> None:
+    """Someone who said they're away today has their apologies sent, and their turn waits.
+
+    "Today" is in their own zone; pressing "I'm here" still counts if they come after all.
+    """
+    assert meeting.id is not None
+    already = attendance_of(session, meeting_id=meeting.id)
+    for user in meeting.turn_order:
+        said = session.get(ReminderPreference, (meeting.team_id, user))
+        if said is None or said.away_until is None or user in already:
+            continue
+        place = membership(session, set_id=meeting.set_id, user_id=user)
+        zone = (place.timezone if place else None) or learning_set.timezone
+        if now.astimezone(ZoneInfo(zone)).date() <= said.away_until:
+            _attend(session, meeting, user, AttendanceStatus.APOLOGIES, at=now)
 
 
 def _todays_meeting(session: Session, learning_set: LearningSet, now: datetime) -> Meeting | None:
@@ -218,14 +245,14 @@ def check_in(
         _must_be_open(meeting)
         _attend(session, meeting, user_id, status, at=clock.now())
         session.flush()
-        return _card(session, learning_set, meeting)
+        return card_of(session, learning_set, meeting)
 
 
 def facilitator_card(store: Store, *, team_id: str, meeting_id: int, user_id: str) -> MeetingCard:
     """The card for a facilitator about to change the order: others are refused before a modal."""
     with store.session() as session:
         meeting, learning_set = _facilitated(session, team_id, meeting_id, user_id)
-        return _card(session, learning_set, meeting)
+        return card_of(session, learning_set, meeting)
 
 
 def reorder(
@@ -249,7 +276,7 @@ def reorder(
         meeting.turn_order = picked + rest
         session.add(meeting)
         session.flush()
-        return _card(session, learning_set, meeting)
+        return card_of(session, learning_set, meeting)
 
 
 def _facilitated(
@@ -292,8 +319,13 @@ def close_overdue_meetings(store: Store, clock: Clock) -> list[MeetingSummary]:
 
 
 def _closes_at(meeting: Meeting) -> datetime:
-    """When an open meeting is given up on: half an hour after its planned finish."""
+    """When an open meeting is given up on: half an hour after its planned finish.
+
+    An asynchronous meeting finishes when its window closes.
+    """
     assert meeting.started_at is not None
+    if meeting.mode == MeetingMode.ASYNC and meeting.window_ends_at is not None:
+        return meeting.window_ends_at
     return meeting.started_at + timedelta(minutes=meeting.session_minutes) + OVERDUE_GRACE
 
 
@@ -314,7 +346,7 @@ def meeting_card(store: Store, *, team_id: str, meeting_id: int) -> MeetingCard:
     """The card as it stands, to re-render after any change."""
     with store.session() as session:
         meeting, learning_set = _meeting_and_set(session, team_id=team_id, meeting_id=meeting_id)
-        return _card(session, learning_set, meeting)
+        return card_of(session, learning_set, meeting)
 
 
 def set_card_ts(store: Store, *, team_id: str, meeting_id: int, ts: str) -> None:
@@ -386,7 +418,7 @@ def _attendance(session: Session, people: Sequence[Membership], meeting_id: int)
     )
 
 
-def _card(session: Session, learning_set: LearningSet, meeting: Meeting) -> MeetingCard:
+def card_of(session: Session, learning_set: LearningSet, meeting: Meeting) -> MeetingCard:
     """The card from what is stored now, so every re-render agrees with the database."""
     assert learning_set.id is not None and meeting.id is not None
     people = current_members(session, set_id=learning_set.id)
@@ -394,11 +426,13 @@ def _card(session: Session, learning_set: LearningSet, meeting: Meeting) -> Meet
     current = {m.user_id for m in people}
     presenters = [u for u in meeting.turn_order if u in current and u not in came.apologies]
     plan = None
-    if meeting.started_at is not None:
+    # A time plan is for a meeting held live; one in writing has phase windows instead.
+    if meeting.started_at is not None and meeting.mode == MeetingMode.LIVE:
         plan = plan_meeting(
             session_minutes=meeting.session_minutes,
             presenters=presenters,
             start=meeting.started_at,
+            agreed=meeting.round_minutes,
         )
     return MeetingCard(
         set_id=learning_set.id,
@@ -463,7 +497,7 @@ class Apologies:
 def send_apologies(
     store: Store, clock: Clock, *, team_id: str, meeting_id: int, user_id: str
 ) -> Apologies:
-    """A member says ahead of time that they can't come; their prompt for it is withdrawn.
+    """A member says ahead of time that they can't come; their reminders for it are withdrawn.
 
     The facilitator's digest and the meeting card show the apologies, and the time plan
     leaves them out, exactly as for apologies sent once the meeting is under way.
@@ -474,6 +508,7 @@ def send_apologies(
         if meeting.status in (MeetingStatus.ENDED, MeetingStatus.SKIPPED):
             raise Refusal(MEETING_ENDED)
         _attend(session, meeting, user_id, AttendanceStatus.APOLOGIES, at=clock.now())
-        prepare = set_key(meeting.set_id, "meeting", meeting_id, "prepare", user_id)
-        cancel_keys(session, team_id=team_id, prefix=prepare)
+        # Everything private still owed to them about this meeting: its key names the meeting.
+        about = set_key(meeting.set_id, "meeting", meeting_id) + ":"
+        cancel_keys(session, team_id=team_id, prefix=about, target=user_id)
         return Apologies(learning_set.name, meeting.scheduled_at, learning_set.timezone)

@@ -6,6 +6,7 @@ but stops everything the bot still owed them.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sqlmodel import Session
@@ -29,8 +30,23 @@ class MembershipChange:
     unchanged: tuple[str, ...] = ()
 
 
+# Brings people who join into the Set's channel. Called before their places are stored, so
+# a Refusal from it (Slack won't have them there) leaves the Set as it was.
+Invite = Callable[[Sequence[str]], None]
+
+
+def _no_invite(_people: Sequence[str]) -> None:
+    """Where no channel invitation is needed (flow tests, a channel managed by hand)."""
+
+
 def add_members(
-    store: Store, clock: Clock, caller: Caller, user_ids: list[str], *, bot_user_id: str = ""
+    store: Store,
+    clock: Clock,
+    caller: Caller,
+    user_ids: list[str],
+    *,
+    bot_user_id: str = "",
+    invite: Invite = _no_invite,
 ) -> MembershipChange:
     if not user_ids:
         raise Refusal("Mention the people to add, for example `/set add @Asha @Ben`.")
@@ -46,6 +62,8 @@ def add_members(
                 f"A Set can have at most {MAX_MEMBERS} members, and that would make "
                 f"{len(members) + len(new)}. Consider forming a second Set."
             )
+        if new:
+            invite(new)
         for user in new:
             _join(session, here.set_id, caller.team_id, user, Role.MEMBER, clock)
         return MembershipChange(
@@ -78,13 +96,16 @@ def remove_member(store: Store, clock: Clock, caller: Caller, user_id: str) -> M
         return MembershipChange(here.learning_set.name, caller.channel_id, (user_id,))
 
 
-def make_facilitator(store: Store, clock: Clock, caller: Caller, user_id: str) -> MembershipChange:
+def make_facilitator(
+    store: Store, clock: Clock, caller: Caller, user_id: str, *, invite: Invite = _no_invite
+) -> MembershipChange:
     """Share the facilitation: a member becomes a facilitator, or someone new joins as one."""
     with store.session() as session:
         here = facilitator_here(session, caller)
         place = membership(session, set_id=here.set_id, user_id=user_id)
         if place is not None and place.left_at is None and place.role == Role.FACILITATOR:
             return MembershipChange(here.learning_set.name, caller.channel_id, (), (user_id,))
+        invite((user_id,))
         if place is not None and place.left_at is None:
             place.role = Role.FACILITATOR
             session.add(place)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import importlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol, cast
@@ -29,7 +29,8 @@ from sqlmodel import Session, col, select
 
 from bot.clock import Clock
 from bot.flows.meeting_reminders import MEETING_REMINDER, facilitators_of, next_allowed
-from bot.flows.notices import COMPOSERS, Notice, composer
+from bot.flows.notices import AFTER_SENT, COMPOSERS, Notice, composer
+from bot.flows.reminder_preferences import Held, held, with_controls
 from bot.store.db import Store
 from bot.store.models import LearningSet, OutboxMessage, OutboxStatus, SetStatus
 from bot.store.outbox import owe, set_key
@@ -42,6 +43,9 @@ COMPOSER_MODULES: tuple[str, ...] = (
     "bot.flows.meeting_reminders",
     "bot.flows.commitments",
     "bot.flows.rounds",
+    "bot.flows.learning_log",
+    "bot.flows.async_meetings",
+    "bot.flows.reminder_preferences",
 )
 
 DELIVERY_FAILED = "delivery_failed"
@@ -93,9 +97,12 @@ class DeliveryError(Exception):
 
 
 class Messenger(Protocol):
-    """The outbound side: delivers a notice now, or raises DeliveryError."""
+    """The outbound side: delivers a notice now, or raises DeliveryError.
 
-    def deliver(self, notice: Notice) -> None: ...
+    Returns the delivered message's Slack ts where there is one.
+    """
+
+    def deliver(self, notice: Notice) -> str | None: ...
 
 
 class Outcome(StrEnum):
@@ -105,6 +112,8 @@ class Outcome(StrEnum):
     FAILED = "failed"
     # The lease ran out before delivery began: the row was handed back, untried.
     SKIPPED = "skipped"
+    # The reader can't be reached now (their hours, or away): it waits for them.
+    HELD = "held"
 
 
 @dataclass
@@ -115,16 +124,18 @@ class DispatchReport:
     dropped: int = 0
     retried: int = 0
     failed: int = 0
+    held: int = 0
 
     def count(self, outcome: Outcome) -> None:
         if outcome is not Outcome.SKIPPED:
             setattr(self, outcome.value, getattr(self, outcome.value) + 1)
 
     def __str__(self) -> str:
-        return (
+        said = (
             f"{self.sent} sent, {self.dropped} dropped, "
             f"{self.retried} retried, {self.failed} failed"
         )
+        return said + (f", {self.held} held for their readers" if self.held else "")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -242,6 +253,10 @@ def _settle_one(store: Store, messenger: Messenger, clock: Clock, claim: _Claim)
     compose = COMPOSERS.get(claim.row.kind)
     if compose is None:
         return _fail(store, claim, clock.now(), f"no composer for outbox kind {claim.row.kind!r}")
+    with store.session() as session:
+        hold = held(session, claim.row, clock.now())
+    if hold is not None:
+        return _hold(store, claim, hold)
     try:
         with store.session() as session:
             notice = compose(session, claim.row, clock.now())
@@ -250,14 +265,14 @@ def _settle_one(store: Store, messenger: Messenger, clock: Clock, claim: _Claim)
         return _after_error(store, claim, clock.now(), DeliveryError(_describe(error)))
     if notice is None:
         return _drop(store, claim)
-    return _deliver(store, messenger, clock, claim, notice)
+    return _deliver(store, messenger, clock, claim, with_controls(notice, claim.row))
 
 
 def _deliver(
     store: Store, messenger: Messenger, clock: Clock, claim: _Claim, notice: Notice
 ) -> Outcome:
     try:
-        messenger.deliver(notice)
+        ts = messenger.deliver(replace(notice, team_id=claim.row.team_id))
     except DeliveryError as error:
         return _after_error(store, claim, clock.now(), error)
     except Exception as error:
@@ -266,6 +281,8 @@ def _deliver(
     with store.session() as session:
         if not _settle(session, claim, status=OutboxStatus.SENT, sent_at=clock.now()):
             log.warning("outbox row %s was sent, but another dispatcher holds it now", claim.id)
+        elif ts is not None and claim.row.kind in AFTER_SENT:
+            AFTER_SENT[claim.row.kind](session, claim.row, ts, clock.now())
     return Outcome.SENT
 
 
@@ -284,6 +301,23 @@ def _release(store: Store, claim: _Claim) -> Outcome:
             attempts=claim.attempts - 1,
         )
     return Outcome.SKIPPED
+
+
+def _hold(store: Store, claim: _Claim, hold: Held) -> Outcome:
+    """As the reader chose: a kind they stopped is cancelled; else it waits, attempt refunded."""
+    with store.session() as session:
+        if hold.until is None:
+            _settle(session, claim, status=OutboxStatus.CANCELLED, last_error="they stopped these")
+            return Outcome.DROPPED
+        _settle(
+            session,
+            claim,
+            status=OutboxStatus.PENDING,
+            due_at=hold.until,
+            claimed_until=None,
+            attempts=claim.attempts - 1,
+        )
+    return Outcome.HELD
 
 
 def _drop(store: Store, claim: _Claim) -> Outcome:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from sqlmodel import Session
@@ -24,6 +24,14 @@ from bot.clock import Clock
 from bot.flows.access import Caller, InSet, Refusal, facilitator_here, member_here
 from bot.flows.meetings import NOTHING_UNDER_WAY
 from bot.flows.notices import Notice, composer
+from bot.flows.outlines import outline_of
+from bot.flows.phase_moves import (
+    cancel_phase_due,
+    is_async,
+    owe_next_in_turn,
+    record_move,
+    schedule_phase,
+)
 from bot.flows.phases import (
     SPECS,
     TIME_NOTE_SHARE,
@@ -45,6 +53,7 @@ from bot.store.models import (
     AttendanceStatus,
     Commitment,
     CommitmentStatus,
+    LearningSet,
     Meeting,
     MeetingStatus,
     OutboxMessage,
@@ -107,6 +116,11 @@ class RoundView:
     duration_seconds: int | None
     thread_ts: str | None
     earlier_actions: tuple[EarlierAction, ...]
+    # An asynchronous round's current phase closes by itself then (None when live).
+    phase_due_at: datetime | None = None
+    paused: bool = False
+    # The presenter's private outline, only as the round opens (posted, then deleted).
+    outline: str | None = None
 
     @property
     def is_closed(self) -> bool:
@@ -141,11 +155,15 @@ class ClosedRound:
 
 @dataclass(frozen=True, kw_only=True)
 class PhaseChange:
-    """A round moved on from `left`; moving past the last phase closes it (`closed`)."""
+    """A round moved on from `left`; moving past the last phase closes it (`closed`).
+
+    `move_id` names the kept move, for the Undo button (a close has none).
+    """
 
     round: RoundView
     left: Phase
     closed: ClosedRound | None = None
+    move_id: int | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -189,7 +207,7 @@ def open_round(store: Store, clock: Clock, caller: Caller, *, presenter: str | N
             meeting_id=_id(meeting),
             before=_started(meeting),
         )
-        route = phases_for(has_report_back=bool(due))
+        route = phases_for(has_report_back=bool(due), ideas_phase=here.learning_set.ideas_phase)
         round_ = Round(
             team_id=caller.team_id,
             meeting_id=_id(meeting),
@@ -205,7 +223,8 @@ def open_round(store: Store, clock: Clock, caller: Caller, *, presenter: str | N
         session.flush()
         show_in_round(session, commitments=due, round_id=_id(round_))
         _owe_time_notes(session, here.set_id, round_, facilitator=caller.user_id)
-        return _view(session, round_, set_id=here.set_id)
+        outline = outline_of(session, meeting_id=_id(meeting), user_id=chosen)
+        return replace(view_of(session, round_, set_id=here.set_id), outline=outline)
 
 
 def set_round_thread(store: Store, *, team_id: str, round_id: int, thread_ts: str) -> None:
@@ -236,17 +255,55 @@ def advance(
         _may_move_on(here, round_, current)
         if from_phase is not None and from_phase != current:
             raise _already_moved(session, round_)
-        to = next_phase(current, _route_of(round_))
-        if to is Phase.CLOSED:
-            closed = _close(session, here.set_id, round_, now, from_phase=current)
-            return PhaseChange(round=closed.round, left=current, closed=closed)
-        moved = move_phase_if(
-            session, round_id=_id(round_), from_phase=current, to_phase=to, at=now
-        )
-        if not moved:
+        change = move_on(session, here.learning_set, round_, current, now, by=caller.user_id)
+        if change is None:
             raise _already_moved(session, round_)
-        session.refresh(round_)
-        return PhaseChange(round=_view(session, round_, set_id=here.set_id), left=current)
+        # Only a facilitator may undo, so only a facilitator's move offers it.
+        return change if here.is_facilitator else replace(change, move_id=None)
+
+
+def move_on(
+    session: Session,
+    learning_set: LearningSet,
+    round_: Round,
+    current: Phase,
+    now: datetime,
+    *,
+    by: str | None,
+) -> PhaseChange | None:
+    """Move a round on from `current`, by a person or (`by` None) by its window closing.
+
+    None if it had already moved. The move is kept so it can be undone; an asynchronous
+    round's next phase gets its window.
+    """
+    assert learning_set.id is not None
+    meeting = session.get(Meeting, round_.meeting_id)
+    assert meeting is not None
+    to = next_phase(current, _route_of(round_))
+    if to is Phase.CLOSED:
+        if round_.closed_at is not None or round_.phase != current:
+            return None
+        closed = _close(session, learning_set.id, round_, now, from_phase=current)
+        return PhaseChange(round=closed.round, left=current, closed=closed)
+    before = (round_.phase_started_at, round_.phase_due_at)
+    if not move_phase_if(session, round_id=_id(round_), from_phase=current, to_phase=to, at=now):
+        return None
+    session.refresh(round_)
+    move = record_move(
+        session,
+        round_,
+        from_phase=current,
+        from_started_at=before[0],
+        from_due_at=before[1],
+        by=by,
+        now=now,
+    )
+    if is_async(meeting):
+        cancel_phase_due(session, learning_set.id, round_, current)
+        schedule_phase(session, learning_set, meeting, round_, now)
+    return PhaseChange(
+        round=view_of(session, round_, set_id=learning_set.id), left=current, move_id=move.id
+    )
 
 
 def close_round(store: Store, clock: Clock, caller: Caller, *, round_id: int | None) -> ClosedRound:
@@ -319,6 +376,7 @@ def _slot_minutes(session: Session, meeting: Meeting, presenter: str) -> int:
         session_minutes=meeting.session_minutes,
         presenters=presenters,
         start=_started(meeting),
+        agreed=meeting.round_minutes,
     )
     planned = next((slot.minutes for slot in plan.slots if slot.presenter == presenter), None)
     if planned is not None:
@@ -416,8 +474,11 @@ def _close(
     mine = set_key(set_id, "round", _id(round_)) + ":"
     cancel_keys(session, team_id=round_.team_id, prefix=mine)
     session.refresh(round_)
+    meeting = session.get(Meeting, round_.meeting_id)
+    if meeting is not None and is_async(meeting) and not meeting.side_by_side:
+        owe_next_in_turn(session, set_id, round_, now)
     return ClosedRound(
-        round=_view(session, round_, set_id=set_id),
+        round=view_of(session, round_, set_id=set_id),
         committed=committed_in(session, round_id=_id(round_)),
     )
 
@@ -429,7 +490,7 @@ def _route_of(round_: Round) -> list[Phase]:
     return phases_for(has_report_back=round_.phase == Phase.REPORT_BACK)
 
 
-def _view(session: Session, round_: Round, *, set_id: int) -> RoundView:
+def view_of(session: Session, round_: Round, *, set_id: int) -> RoundView:
     route = _route_of(round_)
     return RoundView(
         round_id=_id(round_),
@@ -446,6 +507,8 @@ def _view(session: Session, round_: Round, *, set_id: int) -> RoundView:
         duration_seconds=round_.duration_seconds,
         thread_ts=round_.thread_ts,
         earlier_actions=_earlier(shown_in(session, round_id=_id(round_))),
+        phase_due_at=round_.phase_due_at,
+        paused=round_.paused_at is not None,
     )
 
 

@@ -331,3 +331,37 @@ def choose_reminder_timing(
         session.flush()
         plan_set_reminders(session, learning_set=learning_set, now=clock.now())
         return timing
+
+
+@dataclass(frozen=True)
+class IdeasPhase:
+    """Whether the Set's rounds offer ideas after the questions, and whether that just changed."""
+
+    set_name: str
+    on: bool
+    changed: bool
+
+
+IDEAS_CHOICES = {"on": True, "off": False}
+IDEAS_USAGE = (
+    "Say `/set ideas on` to give rounds an ideas phase after the questions, "
+    "or `/set ideas off` to go straight from the questions to reflecting. Nothing was changed."
+)
+
+
+def choose_ideas_phase(store: Store, caller: Caller, choice: str) -> IdeasPhase:
+    """Switch the ideas phase on or off for rounds opened from now on; blank shows the setting.
+
+    A round keeps the route it opened with, so a switch mid-round never skips a phase the
+    Set is already in.
+    """
+    wanted = choice.strip().lower()
+    if wanted and wanted not in IDEAS_CHOICES:
+        raise Refusal(IDEAS_USAGE)
+    with store.session() as session:
+        learning_set = facilitator_here(session, caller).learning_set
+        if not wanted or IDEAS_CHOICES[wanted] == learning_set.ideas_phase:
+            return IdeasPhase(learning_set.name, learning_set.ideas_phase, changed=False)
+        learning_set.ideas_phase = IDEAS_CHOICES[wanted]
+        session.add(learning_set)
+        return IdeasPhase(learning_set.name, learning_set.ideas_phase, changed=True)

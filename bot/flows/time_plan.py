@@ -16,9 +16,10 @@ the clocks change, and only shown in the Set's zone.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import accumulate
 from zoneinfo import ZoneInfo
 
 from bot.flows.schedule import session_minutes_error
@@ -93,15 +94,40 @@ def break_length(session_minutes: int) -> int:
     return LONG_BREAK_MINUTES
 
 
-def _break_after(turns: int, each: int, session_minutes: int, break_minutes: int) -> int:
+def _break_after(ends: Sequence[int], session_minutes: int, break_minutes: int) -> int:
     """How many turns come before the break: the one whose middle is nearest the session's.
 
-    The break only ever falls between turns, never before the first (a meeting that
-    opens with a break is no use), so a lone presenter has it after their turn.
+    `ends` are the minutes at which each turn ends, counted from the start. The break
+    only ever falls between turns, never before the first (a meeting that opens with a
+    break is no use), so a lone presenter has it after their turn.
     """
-    # Doubled to stay in whole numbers: the break's middle is after*each + break/2.
+    # Doubled to stay in whole numbers: the break's middle is ends[after - 1] + break/2.
     target = session_minutes - break_minutes
-    return min(range(1, turns + 1), key=lambda after: abs(2 * after * each - target))
+    return min(range(1, len(ends) + 1), key=lambda after: abs(2 * ends[after - 1] - target))
+
+
+def _turns(
+    presenters: Sequence[str], shared: int, min_slot_minutes: int, agreed: Mapping[str, int]
+) -> list[tuple[str, int]]:
+    """Each presenter who fits, in order, with their minutes.
+
+    Minutes the Set agreed for someone are theirs; everyone else shares what is left
+    equally, as long as each share is at least `min_slot_minutes`. With nothing agreed
+    that is the plain equal split. A turn that no longer fits is left out, never cut.
+    """
+    fixed = {p: agreed[p] for p in presenters if p in agreed}
+    others = [p for p in presenters if p not in fixed]
+    spare = max(0, shared - sum(fixed.values()))
+    sharing = set(others[: spare // min_slot_minutes])
+    each = spare // len(sharing) if sharing else 0
+    turns: list[tuple[str, int]] = []
+    room = shared
+    for presenter in presenters:
+        minutes = fixed.get(presenter) or (each if presenter in sharing else 0)
+        if minutes and minutes <= room:
+            turns.append((presenter, minutes))
+            room -= minutes
+    return turns
 
 
 def plan_meeting(
@@ -111,6 +137,7 @@ def plan_meeting(
     start: datetime,
     reflection_minutes: int | None = None,
     min_slot_minutes: int = MIN_SLOT_MINUTES,
+    agreed: Mapping[str, int] | None = None,
 ) -> TimePlan:
     """Share a meeting out: e.g. 120 minutes and 5 presenters gives 21 minutes each.
 
@@ -118,7 +145,9 @@ def plan_meeting(
     turn order present and the rest are `left_out`, rather than everyone getting a
     turn too short to be useful. Nobody presenting leaves the whole meeting to
     reflection, with no break planned: the facilitator can pause it as the Set likes.
-    `reflection_minutes` defaults to `reflection_reserve(session_minutes)`.
+    `reflection_minutes` defaults to `reflection_reserve(session_minutes)`. `agreed`
+    holds the minutes the Set agreed for some presenters at the start ("the Set agrees
+    how time will be used"); any minutes they leave over go to reflection.
     """
     _check(session_minutes, start, min_slot_minutes)
     pause = break_length(session_minutes)
@@ -128,21 +157,24 @@ def plan_meeting(
     if not 0 <= reflection <= session_minutes - pause:
         raise ValueError("reflection (and any break) must fit in the session")
     shared = session_minutes - reflection - pause
-    fitting = presenters[: shared // min_slot_minutes]
-    each = shared // len(fitting) if fitting else 0
-    pause = pause if fitting else 0  # no turns, nothing to break between
-    after = _break_after(len(fitting), each, session_minutes, pause) if pause else len(fitting)
+    turns = _turns(presenters, shared, min_slot_minutes, agreed or {})
+    ends = list(accumulate(minutes for _, minutes in turns))
+    pause = pause if turns else 0  # no turns, nothing to break between
+    after = _break_after(ends, session_minutes, pause) if pause else len(turns)
     slots = tuple(
-        _slot(name, start + timedelta(minutes=i * each + (pause if i >= after else 0)), each)
-        for i, name in enumerate(fitting)
+        _slot(
+            name, start + timedelta(minutes=end - minutes + (pause if i >= after else 0)), minutes
+        )
+        for i, ((name, minutes), end) in enumerate(zip(turns, ends, strict=True))
     )
-    break_starts = start + timedelta(minutes=after * each)
+    break_starts = start + timedelta(minutes=ends[after - 1] if after else 0)
+    placed = {name for name, _ in turns}
     return TimePlan(
         starts_at=start,
         slots=slots,
-        reflection_starts_at=start + timedelta(minutes=len(slots) * each + pause),
+        reflection_starts_at=start + timedelta(minutes=(ends[-1] if ends else 0) + pause),
         ends_at=start + timedelta(minutes=session_minutes),
-        left_out=tuple(presenters[len(fitting) :]),
+        left_out=tuple(p for p in presenters if p not in placed),
         break_starts_at=break_starts if pause else None,
         break_ends_at=break_starts + timedelta(minutes=pause) if pause else None,
     )

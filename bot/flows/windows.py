@@ -59,14 +59,20 @@ def phase_window(
     zones: Iterable[str],
     budget: timedelta,
     *,
+    not_after: datetime | None = None,
     needed: timedelta = timedelta(hours=WAKING_HOURS_NEEDED),
 ) -> datetime:
-    """When a phase opened at `start` closes: its budget, stretched to be fair to every zone."""
-    end = start + budget
-    for zone in set(zones):
-        end = max(end, fair_until(zone, start, needed))
-    whole_hours = math.ceil((end - start).total_seconds() / 3600)
-    return start + timedelta(hours=whole_hours)
+    """When a phase opened at `start` closes: its budget, stretched to be fair to every zone.
+
+    Rounded up to a whole hour, but never past `not_after` (the meeting's close) unless
+    fairness itself needs longer.
+    """
+    fair = max((fair_until(zone, start, needed) for zone in set(zones)), default=start)
+    end = max(start + budget, fair)
+    end = start + timedelta(hours=math.ceil((end - start).total_seconds() / 3600))
+    if not_after is not None and fair <= not_after:
+        end = min(end, not_after)
+    return end
 
 
 @dataclass(frozen=True)

@@ -15,17 +15,21 @@ from slack_sdk import WebClient
 
 from bot.deps import Deps
 from bot.flows import (
+    async_meetings,
     calendar,
     commitments,
     forget,
     ground_rules,
     insights,
     learning,
+    learning_log,
     meeting_reminders,
     meetings,
     membership,
     reflection,
+    reminder_preferences,
     rescheduling,
+    resources,
     rounds,
     sets,
     status,
@@ -33,16 +37,21 @@ from bot.flows import (
 from bot.flows.access import Refusal
 from bot.flows.commands import COMMANDS, HELP, MINE, STATUS, parse
 from bot.handlers.home import refresh_set_homes
+from bot.handlers.interaction import tell
 from bot.handlers.meeting_card import refresh_card
+from bot.handlers.org import org_lead, org_leads_list, org_report_route
 from bot.handlers.round_posts import post_round, show_change, show_closed
-from bot.handlers.set_channel import invite, slack_names, slack_time_zones
+from bot.handlers.set_channel import invite_or_refuse, slack_names, slack_time_zones
 from bot.handlers.slash import Route, SlashRequest
+from bot.ui import resources as resources_ui
 from bot.ui import sets as cards
+from bot.ui.async_rounds import async_start_modal
 from bot.ui.blocks import Reply
 from bot.ui.commitments import commitment_modal, my_commitments_card
 from bot.ui.help import help_reply, refusal_reply, unknown_reply
 from bot.ui.insights import render_stats
 from bot.ui.learning import forget_confirmation, learning_card
+from bot.ui.learning_log import log_prompt_message
 from bot.ui.meeting import (
     meeting_card_blocks,
     not_agreed_note,
@@ -51,6 +60,7 @@ from bot.ui.meeting import (
 )
 from bot.ui.new_set import new_set_modal
 from bot.ui.reflection import reflection_prompt_blocks
+from bot.ui.reminder_preferences import reminders_modal
 from bot.ui.reminder_timing import timing_modal
 from bot.ui.schedule import schedule_card
 
@@ -110,13 +120,20 @@ def _add(request: SlashRequest) -> Reply | None:
         request.caller,
         request.mentioned,
         bot_user_id=request.bot_user_id,
+        invite=_inviter(request),
     )
     if change.changed:
         _record_time_zones(request, change.changed)
-        invite(request.client, request.caller.channel_id, list(change.changed), request.bot_user_id)
         say(request, cards.members_added(change))
         return None
     return cards.members_added(change)
+
+
+def _inviter(request: SlashRequest) -> membership.Invite:
+    """Newcomers are invited to the channel before they are stored: see invite_or_refuse."""
+    return lambda people: invite_or_refuse(
+        request.client, request.caller.channel_id, people, request.bot_user_id
+    )
 
 
 def _record_time_zones(request: SlashRequest, people: Sequence[str]) -> None:
@@ -146,12 +163,11 @@ def _facilitator(request: SlashRequest) -> Reply | None:
     if len(people) != 1 or people[0] == request.bot_user_id:
         raise Refusal("Mention one person to share the facilitation with: `/set facilitator @Ben`.")
     change = membership.make_facilitator(
-        request.deps.store, request.deps.clock, request.caller, people[0]
+        request.deps.store, request.deps.clock, request.caller, people[0], invite=_inviter(request)
     )
     if not change.changed:
         return cards.facilitator_added(change)
     _record_time_zones(request, change.changed)
-    invite(request.client, request.caller.channel_id, people, request.bot_user_id)
     say(request, cards.facilitator_added(change))
     return None
 
@@ -196,8 +212,21 @@ def _calendar(request: SlashRequest) -> Reply | None:
 
 
 def _start_meeting(request: SlashRequest) -> None:
-    """The card goes to the whole Set; anyone yet to agree the rules hears so privately."""
+    """The card goes to the whole Set; anyone yet to agree the rules hears so privately.
+
+    `/meeting start async` (or a Set that meets in writing) asks how first, in a modal.
+    """
     deps, client, channel = request.deps, request.client, request.caller.channel_id
+    asked = request.invocation.rest.strip().lower()
+    if asked not in ("", "live", "async"):
+        raise Refusal(
+            "Start a meeting with `/meeting start`, or `/meeting start async` to meet in writing."
+        )
+    choice = async_meetings.meeting_choice(deps.store, request.caller)
+    if asked == "async" or (choice.in_writing and asked != "live"):
+        view = async_start_modal(channel, default_days=choice.window_days)
+        client.views_open(trigger_id=request.trigger_id, view=view)
+        return
     card = meetings.start_meeting(deps.store, deps.clock, request.caller)
     shown = meeting_card_blocks(card)
     posted = client.chat_postMessage(channel=channel, text=shown.text, blocks=shown.blocks)
@@ -243,6 +272,10 @@ def _end_meeting(request: SlashRequest) -> None:
         )
     )
     client.chat_postMessage(channel=channel, text=prompt.text, blocks=prompt.blocks)
+    for asked in learning_log.log_prompts(
+        deps.store, team_id=request.caller.team_id, meeting_id=summary.meeting_id
+    ):
+        tell(client, asked.user_id, log_prompt_message(asked))
 
 
 def _learning(request: SlashRequest) -> Reply:
@@ -286,6 +319,13 @@ def _timing(request: SlashRequest) -> None:
     request.client.views_open(trigger_id=request.trigger_id, view=view)
 
 
+def _reminders(request: SlashRequest) -> None:
+    """Anyone's own reminders, from a Set's channel or a direct message with setbot."""
+    form = reminder_preferences.reminder_form(request.deps.store, request.caller)
+    view = reminders_modal(form, channel_id=request.caller.channel_id)
+    request.client.views_open(trigger_id=request.trigger_id, view=view)
+
+
 def _stats(request: SlashRequest) -> Reply:
     return render_stats(insights.meeting_stats(request.deps.store, request.caller, meeting_id=None))
 
@@ -304,7 +344,7 @@ def _next_phase(request: SlashRequest) -> None:
     change = rounds.advance(
         request.deps.store, request.deps.clock, request.caller, round_id=None, from_phase=None
     )
-    show_change(request.client, change)
+    show_change(request.client, change, mover=request.caller.user_id)
 
 
 def _close_round(request: SlashRequest) -> None:
@@ -329,6 +369,37 @@ def _new_action(request: SlashRequest) -> None:
     request.client.views_open(trigger_id=request.trigger_id, view=view)
 
 
+def _ideas(request: SlashRequest) -> Reply:
+    ideas = sets.choose_ideas_phase(request.deps.store, request.caller, request.invocation.rest)
+    return cards.ideas_phase_reply(ideas)
+
+
+def _resources(request: SlashRequest) -> Reply:
+    return resources_ui.resource_list(resources.list_resources(request.deps.store, request.caller))
+
+
+def _resource(request: SlashRequest) -> Reply | None:
+    """`/set resource add` opens the modal for a facilitator; `/set resource` lists them."""
+    asked = request.invocation.rest.strip().lower()
+    if not asked:
+        return _resources(request)
+    if asked != "add":
+        raise Refusal(
+            "To add good practice, type `/set resource add`; to see the Set's list, "
+            "`/set resources`."
+        )
+    resources.may_add_resource(request.deps.store, request.caller)
+    view = resources_ui.resource_modal(channel_id=request.caller.channel_id)
+    request.client.views_open(trigger_id=request.trigger_id, view=view)
+    return None
+
+
+def _signpost(request: SlashRequest) -> None:
+    form = resources.signpost_form(request.deps.store, request.caller)
+    view = resources_ui.signpost_modal(form, channel_id=request.caller.channel_id)
+    request.client.views_open(trigger_id=request.trigger_id, view=view)
+
+
 ROUTES: dict[tuple[str, str], Route] = {
     **{(name, HELP): _help for name in COMMANDS},
     ("/set", STATUS): _status,
@@ -345,10 +416,18 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("/meeting", "stats"): _stats,
     ("/set", "learning"): _learning,
     ("/set", "timing"): _timing,
+    ("/set", "reminders"): _reminders,
     ("/set", "forget-me"): _forget_me,
+    ("/set", "org-lead"): org_lead,
+    ("/set", "org-leads"): org_leads_list,
+    ("/set", "org-report"): org_report_route,
+    ("/set", "ideas"): _ideas,
+    ("/set", "resources"): _resources,
+    ("/set", "resource"): _resource,
     ("/round", "open"): _open_round,
     ("/round", "next"): _next_phase,
     ("/round", "close"): _close_round,
+    ("/round", "signpost"): _signpost,
     ("/action", MINE): _my_actions,
     ("/action", "new"): _new_action,
 }

@@ -13,7 +13,9 @@ from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
 from bot.deps import Deps
+from bot.flows.async_meetings import move_on_if_everyone_spoke
 from bot.flows.listening import ThreadMessage, hear
+from bot.handlers.round_posts import show_change
 
 
 def register(app: App, deps: Deps) -> None:
@@ -33,6 +35,15 @@ def _on_message(deps: Deps) -> Callable[..., None]:
                 thread_ts=message.thread_ts,
                 text=hint,
             )
+        change = move_on_if_everyone_spoke(
+            deps.store,
+            deps.clock,
+            team_id=message.team_id,
+            channel_id=message.channel_id,
+            thread_ts=message.thread_ts,
+        )
+        if change is not None:
+            show_change(client, change)
 
     return on_message
 

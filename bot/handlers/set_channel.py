@@ -76,6 +76,22 @@ def invite(client: WebClient, channel_id: str, user_ids: list[str], bot_user_id:
             raise
 
 
+def invite_or_refuse(
+    client: WebClient, channel_id: str, user_ids: Sequence[str], bot_user_id: str
+) -> None:
+    """Invite people before their places in the Set are stored; if Slack won't have someone
+    in the channel (a guest kept to other channels, a deactivated account), refuse instead."""
+    try:
+        invite(client, channel_id, list(user_ids), bot_user_id)
+    except SlackApiError as error:
+        raise Refusal(
+            "Slack wouldn't let me invite everyone you mentioned to this channel ({reason}), "
+            "so nothing changed. Guests kept to other channels and deactivated accounts can't "
+            "join: check the names, then try again.",
+            reason=str(error.response.get("error")),
+        ) from error
+
+
 def slack_names(client: WebClient, user_ids: Sequence[str]) -> dict[str, list[str]]:
     """The names Slack shows for each person, so an export can remove every one of them."""
     names: dict[str, list[str]] = {}

@@ -4,6 +4,8 @@ A test speaks as people do in Slack — runs a command, posts in a thread, click
 submits a modal — and the driver sends the request Slack would send to the bot's request
 URL, signed with the app's signing secret. It keeps the emulator in step, so what a person
 did appears in `emulator.transcript()` and a click can only reach a button the bot showed.
+With `transport="socket"` the same payloads go to a bot in Socket Mode as envelopes over
+its WebSocket (bot/sim/socket_mode.py), and each answer is the bot's ack.
 """
 
 from __future__ import annotations
@@ -17,15 +19,18 @@ import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
 from email.message import Message as Headers
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlencode
 
 from bot.sim.forms import fill_in
 from bot.sim.layout import elements
 from bot.sim.server import SlackEmulator
+from bot.sim.socket_mode import EVENTS_API, INTERACTIVE, SLASH_COMMANDS
 from bot.sim.workspace import ApiError, Channel, Json, StoredView, Workspace
 
 FORM = "application/x-www-form-urlencoded"
+# How long a request waits for the bot's answer: the HTTP response, or the socket's ack.
+ANSWER_TIMEOUT = 10.0
 # The legacy verification token Slack still puts in payloads; Bolt ignores it.
 VERIFICATION_TOKEN = "sim-verification-token"
 # Loopback needs no proxy, whatever the environment says.
@@ -48,14 +53,19 @@ class SlackDriver:
     def __init__(
         self,
         *,
-        url: str,
+        url: str = "",
         signing_secret: str,
         emulator: SlackEmulator,
         team_id: str | None = None,
         api_app_id: str = "A0SETBOT",
+        transport: Literal["http", "socket"] = "http",
     ) -> None:
         # The request URL under Event Subscriptions, Interactivity and Slash Commands.
         self.url = url
+        # Socket Mode → on: Slack sends envelopes over the app's WebSocket, not to `url`.
+        self.transport = transport
+        if transport == "http" and not url:
+            raise ValueError("an HTTP driver needs the bot's request url")
         # Basic Information → App Credentials → Signing Secret; the bot verifies with it.
         self._signing_secret = signing_secret
         self.emulator = emulator
@@ -91,7 +101,7 @@ class SlackDriver:
             self.url, data=body.encode(), headers=all_headers, method="POST"
         )
         try:
-            with _OPENER.open(request, timeout=10) as answer:
+            with _OPENER.open(request, timeout=ANSWER_TIMEOUT) as answer:
                 return _response(answer.status, answer.read(), answer.headers)
         except urllib.error.HTTPError as error:
             return _response(error.code, error.read(), error.headers)
@@ -101,6 +111,34 @@ class SlackDriver:
         base = f"v0:{timestamp}:{body}".encode()
         digest = hmac.new(self._signing_secret.encode(), base, hashlib.sha256).hexdigest()
         return f"v0={digest}"
+
+    def _deliver(
+        self, kind: str, payload: Json, *, headers: Mapping[str, str] | None = None
+    ) -> Response:
+        """Hand the bot `payload` as Slack would: a signed HTTP request, or a socket envelope.
+
+        Over the socket the answer is the ack's payload, shaped like the HTTP response body,
+        so a story reads the same either way.
+        """
+        if self.transport == "socket":
+            return self._over_socket(kind, payload, headers or {})
+        if kind == EVENTS_API:
+            return self.send(json.dumps(payload), "application/json", headers=headers)
+        if kind == SLASH_COMMANDS:
+            return self.send(urlencode(payload), FORM)
+        return self.send(urlencode({"payload": json.dumps(payload)}), FORM)
+
+    def _over_socket(self, kind: str, payload: Json, headers: Mapping[str, str]) -> Response:
+        """Send an envelope (Slack's retry headers become its retry fields) and await its ack."""
+        socket_mode = self.emulator.socket_mode
+        envelope = socket_mode.send(
+            kind,
+            payload,
+            retry_attempt=int(headers.get("X-Slack-Retry-Num", 0)),
+            retry_reason=headers.get("X-Slack-Retry-Reason", ""),
+        )
+        answer = socket_mode.wait_for_ack(envelope, within=ANSWER_TIMEOUT)
+        return Response(200, json.dumps(answer) if answer else "", answer, {})
 
     # -- slash commands ---------------------------------------------------------------------
 
@@ -136,7 +174,7 @@ class SlackDriver:
             "response_url": response_url,
             "trigger_id": trigger_id,
         }
-        response = self.send(urlencode(form), FORM)
+        response = self._deliver(SLASH_COMMANDS, form)
         if response.status == 200 and response.json:
             self.emulator.show_ack(response_url, response.json, source=f"ack of {command}")
         return response
@@ -171,7 +209,7 @@ class SlackDriver:
         retry: dict[str, str] = {}
         if retry_num is not None:
             retry = {"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": "http_timeout"}
-        return self.send(json.dumps(envelope), "application/json", headers=retry)
+        return self._deliver(EVENTS_API, envelope, headers=retry)
 
     def message(
         self,
@@ -289,7 +327,7 @@ class SlackDriver:
             payload["response_url"] = self.emulator.new_response_url(
                 channel=where.channel, user=user, message_ts=message_ts
             )
-        return self.send(urlencode({"payload": json.dumps(payload)}), FORM)
+        return self._deliver(INTERACTIVE, payload)
 
     def view_submission(
         self,
@@ -318,7 +356,7 @@ class SlackDriver:
             trigger_id = ws.new_trigger(user=user, channel=stored.channel)
         payload = self._interaction("view_submission", user=user, trigger_id=trigger_id)
         payload.update(view=view, response_urls=[])
-        response = self.send(urlencode({"payload": json.dumps(payload)}), FORM)
+        response = self._deliver(INTERACTIVE, payload)
         if response.status == 200:
             self._answer_submission(stored, response.json or {})
         return response

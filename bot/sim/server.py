@@ -2,14 +2,18 @@
 
 Bound to port 0 in a daemon thread; `WebClient(base_url=emulator.api_url)` talks to it over
 HTTP exactly as it would to slack.com. It keeps the workspace in memory, records every
-call, refuses layouts Slack would refuse, and fails a method on request (`fail`), so a test
-chooses a fault with one switch instead of patching the client.
+call, refuses layouts Slack would refuse, fails a method on request (`fail`) and holds a
+method to Slack's per-channel rate limit (`limit_rate`), so a test chooses a fault with
+one switch instead of patching the client.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import math
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -21,12 +25,16 @@ from urllib.parse import parse_qsl, urlsplit
 
 from bot.sim import transcript
 from bot.sim.methods import METHODS
+from bot.sim.oauth import OAUTH_ACCESS, SlackApp
+from bot.sim.socket_mode import SocketModeServer
 from bot.sim.workspace import ApiError, Hook, Json, Message, Workspace
 
 # Arguments WebClient may send as JSON text inside a form body; decoded before anything else.
 JSON_FIELDS = ("blocks", "view", "files", "attachments")
 # How often the server loop looks up from the socket: stop() waits up to this long, per test.
 STOP_POLL_INTERVAL = 0.02
+# Socket Mode's one Web API method: answered with the app-level token, outside the lock.
+CONNECTIONS_OPEN = "apps.connections.open"
 
 
 @dataclass(frozen=True)
@@ -36,6 +44,9 @@ class Call:
     method: str
     args: dict[str, Any]
     ok: bool
+    # The token it was made with (a bearer token, or a `token` argument): whose bot spoke.
+    # Left out of comparisons, so a test names a call by what it asked.
+    token: str | None = field(default=None, compare=False)
 
 
 @dataclass
@@ -44,6 +55,8 @@ class _Fault:
     status: int
     retry_after: int | None
     remaining: int
+    drop: bool = False
+    stall: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -59,6 +72,9 @@ class _Reply:
     status: int
     body: Json | str
     headers: dict[str, str] = field(default_factory=dict)
+    # Faults on the wire: hang up without answering, or answer only after `stall` seconds.
+    drop: bool = False
+    stall: float = 0.0
 
     @property
     def ok(self) -> bool:
@@ -66,7 +82,11 @@ class _Reply:
 
 
 class SlackEmulator:
-    """Slack's Web API for one workspace, with setbot installed as its bot user."""
+    """Slack's Web API for one workspace, with setbot installed as its bot user.
+
+    `add_workspace` adds more workspaces at the same address, for installing the app
+    through OAuth (bot/sim/oauth.py) into several.
+    """
 
     def __init__(
         self,
@@ -77,6 +97,8 @@ class SlackEmulator:
         bot_id: str = "B0SETBOT",
         bot_token: str = "xoxb-sim-token",
         bot_name: str = "setbot",
+        app_token: str = "xapp-sim-token",
+        app_id: str = "A0SETBOT",
     ) -> None:
         # The ids auth.test reports, as Bolt reads them at start-up.
         self.team_id = team_id
@@ -84,6 +106,9 @@ class SlackEmulator:
         self.bot_id = bot_id
         # OAuth & Permissions → Bot User OAuth Token; any other token is `invalid_auth`.
         self.bot_token = bot_token
+        # Basic Information → App-Level Token, for apps.connections.open (Socket Mode).
+        self.app_token = app_token
+        self.app_id = app_id
         self._ws = Workspace(
             team_id=team_id,
             team_name=team_name,
@@ -94,8 +119,55 @@ class SlackEmulator:
         self._lock = threading.Condition()
         self._calls: list[Call] = []
         self._faults: dict[str, _Fault] = {}
+        # Seconds a channel must wait between calls of a rate-limited method (`limit_rate`).
+        self._intervals: dict[str, float] = {}
+        self._last_accepted: dict[tuple[str, str], float] = {}
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
+        self._socket_mode: SocketModeServer | None = None
+        # The app as Slack registered it: installs, bot tokens and their rotation (oauth.py).
+        self.slack_app = SlackApp(app_id=app_id)
+        # Every workspace served at this address, by team id; `_host` serves a guest's.
+        self._workspaces: dict[str, SlackEmulator] = {team_id: self}
+        self._host: SlackEmulator | None = None
+
+    def add_workspace(
+        self, *, team_id: str, team_name: str, bot_user_id: str, bot_id: str
+    ) -> SlackEmulator:
+        """Another workspace the same app can be installed in, served at this running address.
+
+        The bot has one Web API address for every workspace: calls are told apart by their
+        token, as on slack.com. The new workspace is seeded and driven like this one; its
+        bot token comes only from installing the app there (`authorize_install`).
+        """
+        guest = SlackEmulator(
+            team_id=team_id,
+            team_name=team_name,
+            bot_user_id=bot_user_id,
+            bot_id=bot_id,
+            bot_token="",
+            app_id=self.app_id,
+        )
+        # One Slack: one lock around every workspace, as they share the app's tokens.
+        guest._lock = self._lock
+        guest.slack_app = self.slack_app
+        guest._workspaces = self._workspaces
+        guest._host = self
+        guest._ws.base_url = guest.base_url
+        self._workspaces[team_id] = guest
+        return guest
+
+    def authorize_install(self, url: str, *, user: str) -> str:
+        """`user` approves installing the app here on Slack's page at `url` (the link the
+        bot's /slack/install offers): the redirect URL, with a code and the bot's `state`."""
+        with self._lock:
+            return self.slack_app.authorize(url, team_id=self.team_id, user=user)
+
+    def expire_tokens(self) -> None:
+        """This workspace's installed bot tokens reach the end of their life: Slack now
+        answers `token_expired` to them until the app refreshes them."""
+        with self._lock:
+            self.slack_app.expire_tokens(self.team_id)
 
     # -- lifecycle ----------------------------------------------------------------------
 
@@ -112,6 +184,9 @@ class SlackEmulator:
         return self
 
     def stop(self) -> None:
+        if self._socket_mode is not None:
+            self._socket_mode.stop()
+            self._socket_mode = None
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -132,6 +207,8 @@ class SlackEmulator:
 
     @property
     def base_url(self) -> str:
+        if self._host is not None:
+            return f"{self._host.base_url}/team/{self.team_id}"
         if self._server is None:
             raise RuntimeError("the emulator is not running: call start() first")
         host, port = self._server.server_address[:2]
@@ -152,10 +229,19 @@ class SlackEmulator:
         real_name: str | None = None,
         tz: str = "Europe/London",
         is_bot: bool = False,
+        is_admin: bool = False,
+        is_owner: bool = False,
     ) -> str:
+        """Someone in the workspace; `is_admin` or `is_owner` makes them a workspace admin."""
         with self._lock:
             return self._ws.add_user(
-                user_id, name=name, real_name=real_name, tz=tz, is_bot=is_bot
+                user_id,
+                name=name,
+                real_name=real_name,
+                tz=tz,
+                is_bot=is_bot,
+                is_admin=is_admin,
+                is_owner=is_owner,
             ).id
 
     def add_channel(
@@ -216,15 +302,32 @@ class SlackEmulator:
         status: int | None = None,
         retry_after: int | None = None,
         times: int = 1,
+        drop: bool = False,
+        stall: float = 0.0,
     ) -> None:
         """The next `times` calls of `method` answer `error` (HTTP `status`, 200 by default).
 
         `status=429` with `retry_after` is Slack's rate limit: slack_sdk's
-        RateLimitErrorRetryHandler waits that many seconds and tries again. `method` may
-        also be "response_url". Failed calls are recorded like any other.
+        RateLimitErrorRetryHandler waits that many seconds and tries again. `drop` hangs
+        up without answering, as a connection lost mid-request; `stall` answers only after
+        that many seconds, so a client with a shorter timeout hears nothing. Either way
+        the call does nothing. `method` may also be "response_url". Failed calls are
+        recorded like any other.
         """
         with self._lock:
-            self._faults[method] = _Fault(error, status or 200, retry_after, times)
+            self._faults[method] = _Fault(
+                error, status or 200, retry_after, times, drop=drop, stall=stall
+            )
+
+    def limit_rate(self, method: str, *, per_channel_per_second: float = 1.0) -> None:
+        """From now on `method` takes `per_channel_per_second` calls a second in each channel.
+
+        As Slack limits chat.postMessage: a call that comes too soon after the last one
+        accepted in its channel is answered HTTP 429 `ratelimited`, with Retry-After in
+        whole seconds (rounded up), and recorded as a failed call.
+        """
+        with self._lock:
+            self._intervals[method] = 1.0 / per_channel_per_second
 
     @property
     def calls(self) -> list[Call]:
@@ -294,6 +397,16 @@ class SlackEmulator:
             except ApiError as error:
                 self._ws.refuse(source, error)
 
+    @property
+    def socket_mode(self) -> SocketModeServer:
+        """Slack's end of Socket Mode (apps.connections.open's WebSocket), started on first use."""
+        with self._lock:
+            if self._socket_mode is None:
+                self._socket_mode = SocketModeServer(
+                    app_token=self.app_token, app_id=self.app_id
+                ).start()
+            return self._socket_mode
+
     @contextmanager
     def workspace(self) -> Iterator[Workspace]:
         """The workspace under the emulator's lock: how the driver reads and changes it."""
@@ -304,6 +417,10 @@ class SlackEmulator:
 
     def _dispatch(self, request: _Request) -> _Reply:
         route, _, rest = request.path.lstrip("/").partition("/")
+        if route == "team":  # a guest workspace's response URLs and uploads
+            team_id, _, path = rest.partition("/")
+            guest = self._workspaces.get(team_id)
+            return guest._dispatch(replace(request, path=path)) if guest else _Reply(404, "")
         if route == "api":
             return self._api(rest, request)
         if route == "upload":
@@ -316,26 +433,80 @@ class SlackEmulator:
         args = _parse_args(request)
         token = _bearer(request.headers) or args.get("token")
         args.pop("token", None)
+        if method == CONNECTIONS_OPEN:
+            return self._connections_open(token)
+        owner = self._owner(args, token)
+        if owner is not self:
+            return owner._api(method, request)
+        if method == OAUTH_ACCESS:
+            return self._oauth_access(args, request.headers.get("Authorization"))
         with self._lock:
             reply = self._answer(method, args, token)
-            self._record(Call(method, args, reply.ok))
+            self._record(Call(method, args, reply.ok, token if isinstance(token, str) else None))
+        return reply
+
+    def _owner(self, args: Json, token: object) -> SlackEmulator:
+        """The workspace a call is for: the one whose code, refresh token or bot token it has."""
+        with self._lock:
+            team_id = self.slack_app.team_of(args, token)
+        for workspace in self._workspaces.values():
+            if team_id == workspace.team_id or (token and token == workspace.bot_token):
+                return workspace
+        return self
+
+    def _oauth_access(self, args: Json, authorization: str | None) -> _Reply:
+        """oauth.v2.access: the app's own credentials, not a bot token, authorise it."""
+        with self._lock:
+            reply = self._take_fault(OAUTH_ACCESS)
+            if reply is None:
+                try:
+                    answer = self.slack_app.access(self._ws, args, authorization)
+                    reply = _Reply(200, {"ok": True, **answer})
+                except ApiError as error:
+                    reply = _error(error.error)
+            self._record(Call(OAUTH_ACCESS, args, reply.ok))
+        return reply
+
+    def _connections_open(self, token: object) -> _Reply:
+        """A WebSocket URL for the app-level token; in an outage the answer waits for its end."""
+        with self._lock:
+            reply = self._take_fault(CONNECTIONS_OPEN)
+        if reply is None:
+            try:
+                reply = _Reply(200, {"ok": True, "url": self.socket_mode.open_link(token)})
+            except ApiError as error:
+                reply = _error(error.error)
+        with self._lock:
+            self._record(Call(CONNECTIONS_OPEN, {}, reply.ok))
         return reply
 
     def _answer(self, method: str, args: Json, token: object) -> _Reply:
-        fault = self._take_fault(method)
+        fault = self._take_fault(method) or self._over_rate(method, args)
         if fault is not None:
             return fault
         if method not in METHODS:
             return _error("unknown_method")
         if not token:
             return _error("not_authed")
-        if token != self.bot_token:
-            return _error("invalid_auth")
         try:
+            if token != self.bot_token:
+                self.slack_app.check(str(token), team_id=self.team_id)
             return _Reply(200, {"ok": True, **METHODS[method](self._ws, args)})
         except ApiError as error:
             self._ws.refuse(method, error)
             return _error(error.error)
+
+    def _over_rate(self, method: str, args: Json) -> _Reply | None:
+        interval = self._intervals.get(method)
+        if interval is None:
+            return None
+        key, now = (method, str(args.get("channel"))), time.monotonic()
+        wait = self._last_accepted.get(key, -math.inf) + interval - now
+        if wait > 0:
+            headers = {"Retry-After": str(math.ceil(wait))}
+            return _Reply(429, {"ok": False, "error": "ratelimited"}, headers)
+        self._last_accepted[key] = now
+        return None
 
     def _take_fault(self, method: str) -> _Reply | None:
         fault = self._faults.get(method)
@@ -343,7 +514,8 @@ class SlackEmulator:
             return None
         fault.remaining -= 1
         headers = {} if fault.retry_after is None else {"Retry-After": str(fault.retry_after)}
-        return _Reply(fault.status, {"ok": False, "error": fault.error}, headers)
+        body = {"ok": False, "error": fault.error}
+        return _Reply(fault.status, body, headers, drop=fault.drop, stall=fault.stall)
 
     def _record(self, call: Call) -> None:
         self._calls.append(call)
@@ -408,6 +580,11 @@ class _Handler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         reply = self.server.dispatch(_Request(url.path, url.query, body, self.headers))
+        if reply.stall:
+            time.sleep(reply.stall)  # this request's own thread: nothing else waits
+        if reply.drop:
+            self.close_connection = True
+            return
         is_json = isinstance(reply.body, dict)
         payload = (json.dumps(reply.body) if is_json else str(reply.body)).encode()
         self.send_response(reply.status)
@@ -415,8 +592,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(payload)))
         for name, value in reply.headers.items():
             self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(payload)
+        with contextlib.suppress(ConnectionError):  # a stalled reply's client has gone
+            self.end_headers()
+            self.wfile.write(payload)
 
     def log_message(self, format: str, *args: Any) -> None:
         """Say nothing per request: a failing test's output should be its story, not a log."""

@@ -42,6 +42,9 @@ class User:
     real_name: str
     tz: str
     is_bot: bool
+    # Workspace admins and owners: who may make someone an organisation lead.
+    is_admin: bool = False
+    is_owner: bool = False
 
     def as_payload(self, *, team_id: str) -> Json:
         """The `user` object users.info answers with."""
@@ -54,6 +57,8 @@ class User:
             "tz": self.tz,
             "tz_offset": int(offset.total_seconds()) if offset else 0,
             "is_bot": self.is_bot,
+            "is_admin": self.is_admin,
+            "is_owner": self.is_owner,
             "deleted": False,
             "profile": {"display_name": self.name, "real_name": self.real_name},
         }
@@ -213,9 +218,11 @@ class Workspace:
         real_name: str | None = None,
         tz: str = "Europe/London",
         is_bot: bool = False,
+        is_admin: bool = False,
+        is_owner: bool = False,
     ) -> User:
         ZoneInfo(tz)  # an unknown zone fails here, where the test seeded it
-        user = User(user_id, name, real_name or name, tz, is_bot)
+        user = User(user_id, name, real_name or name, tz, is_bot, is_admin, is_owner)
         self.users[user_id] = user
         return user
 

@@ -15,6 +15,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, create_engine
 
+from bot.store.seen import record_before_commit
+
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine suited to the database.
@@ -24,7 +26,11 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     once; pysqlite's own deferred BEGIN lets them collide half-way (and breaks
     SAVEPOINT), where IMMEDIATE makes the second wait its turn (up to `timeout`).
     An in-memory database is one connection, so it suits one thread only.
+
+    Parameters are hidden from SQLAlchemy's errors and logs: they hold what members
+    wrote, and a failed statement's error is logged with its traceback.
     """
+    kwargs.setdefault("hide_parameters", True)
     if not url.startswith("sqlite"):
         kwargs.setdefault("pool_pre_ping", True)
         return create_engine(url, **kwargs)
@@ -61,10 +67,15 @@ class Store:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """A unit of work: committed if the block finishes, rolled back if it raises."""
+        """A unit of work: committed if the block finishes, rolled back if it raises.
+
+        A Slack event being handled on this thread is recorded in the same commit, so it
+        counts as handled exactly when its work is stored (bot.store.seen).
+        """
         with Session(self.engine, expire_on_commit=False) as session:
             try:
                 yield session
+                record_before_commit(session)
                 session.commit()
             except BaseException:
                 session.rollback()

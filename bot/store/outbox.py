@@ -68,8 +68,8 @@ def owe(
     return row
 
 
-def cancel_keys(session: Session, *, team_id: str, prefix: str) -> int:
-    """Cancel what is still owed under a key prefix, e.g. one meeting's reminders."""
+def cancel_keys(session: Session, *, team_id: str, prefix: str, target: str | None = None) -> int:
+    """Cancel what is still owed under a key prefix (to one person, given `target`)."""
     statement = (
         update(OutboxMessage)
         .where(
@@ -79,4 +79,6 @@ def cancel_keys(session: Session, *, team_id: str, prefix: str) -> int:
         )
         .values(status=OutboxStatus.CANCELLED)
     )
+    if target is not None:
+        statement = statement.where(col(OutboxMessage.target) == target)
     return session.execute(statement).rowcount or 0

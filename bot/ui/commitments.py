@@ -28,6 +28,7 @@ from bot.flows.commitments import (
     check_drop,
     check_report,
 )
+from bot.flows.sharing import ShareTag
 from bot.store.models import CommitmentStatus
 from bot.ui.blocks import Block, Reply, actions, button, context, header, section
 from bot.ui.forms import (
@@ -41,6 +42,7 @@ from bot.ui.forms import (
 )
 from bot.ui.mrkdwn import clip, escape, mention
 from bot.ui.notices import render
+from bot.ui.sharing import read_tag, tag_block
 
 COMMIT_VIEW = "action_commit_view"
 REPORT_VIEW = "action_report_view"
@@ -56,6 +58,7 @@ MEASURE_BLOCK = "action_success_measure"
 HAPPENED_BLOCK = "report_happened"
 LEARNED_BLOCK = "report_learned"
 REPORT_SHARE_BLOCK = "report_share"
+REPORT_TAG_BLOCK = "report_tag"
 REASON_BLOCK = "drop_reason"
 # Each listed action's buttons sit in their own block: `action_buttons_<commitment id>`.
 BUTTONS_BLOCK_PREFIX = "action_buttons_"
@@ -94,6 +97,7 @@ class ReportInput:
     happened: str
     learned: str
     share: bool
+    tag: ShareTag | None = None
 
 
 def commitment_modal(form: CommitmentForm, *, channel_id: str) -> dict[str, Any]:
@@ -187,7 +191,13 @@ def report_back_modal(view: CommitmentView, *, channel_id: str) -> dict[str, Any
             hint="It's fine if it didn't go to plan: that is often where the learning is.",
         ),
         input_block(LEARNED_BLOCK, "What did you learn?", text_input(), optional=True),
-        share_block(REPORT_SHARE_BLOCK, initially=False),
+        share_block(
+            REPORT_SHARE_BLOCK,
+            initially=False,
+            hint="Left unticked, it stays within the Set. If you tick it, you'll see exactly "
+            "what would be shared, without your name, before anything goes.",
+        ),
+        tag_block(REPORT_TAG_BLOCK, initial=None),
     ]
     metadata = {"channel": channel_id, "commitment": view.commitment_id}
     return modal(REPORT_VIEW, "Report back", "Save", blocks, metadata)
@@ -198,6 +208,7 @@ def read_report_back(values: Mapping[str, Any]) -> tuple[ReportInput, dict[str, 
         happened=read_text(values, HAPPENED_BLOCK),
         learned=read_text(values, LEARNED_BLOCK),
         share=read_share(values, REPORT_SHARE_BLOCK),
+        tag=read_tag(values, REPORT_TAG_BLOCK),
     )
     problems = check_report(happened=typed.happened, learned=typed.learned)
     return typed, {_BLOCK_FOR_FIELD[field]: problem for field, problem in problems.items()}
@@ -371,7 +382,12 @@ def text_input(*, initial: str = "", placeholder: str = "") -> dict[str, Any]:
     return element
 
 
-def share_block(block_id: str, *, initially: bool) -> Block:
+def share_block(
+    block_id: str,
+    *,
+    initially: bool,
+    hint: str = "Left unticked, it stays within the Set. Anything shared never carries your name.",
+) -> Block:
     """Consent to share beyond the Set: unticked unless the member ticked it before."""
     choice = option("Yes, it may be shared anonymously", SHARE_VALUE)
     element: dict[str, Any] = {"type": "checkboxes", "options": [choice]}
@@ -381,7 +397,7 @@ def share_block(block_id: str, *, initially: bool) -> Block:
         block_id,
         "May this be shared anonymously with the organisation?",
         element,
-        hint="Left unticked, it stays within the Set. Anything shared never carries your name.",
+        hint=hint,
         optional=True,
     )
 

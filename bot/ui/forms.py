@@ -72,7 +72,8 @@ def element_of(values: Mapping[str, Any], block_id: str) -> Mapping[str, Any]:
 
 
 def read_text(values: Mapping[str, Any], block_id: str) -> str:
-    return (element_of(values, block_id).get("value") or "").strip()
+    """What was typed, trimmed; a NUL character, which PostgreSQL cannot store, is dropped."""
+    return (element_of(values, block_id).get("value") or "").replace("\x00", "").strip()
 
 
 def read_choice(values: Mapping[str, Any], block_id: str) -> str | None:

@@ -46,6 +46,15 @@ def sorry_reply() -> Reply:
     return Reply(text=text, blocks=[section(text)])
 
 
+def slack_trouble_reply() -> Reply:
+    """When Slack, not setbot, failed: what was saved stays saved, so look before redoing it."""
+    text = (
+        "Sorry, Slack didn't answer me just now, so this may not all have shown. "
+        "Anything I had saved is kept: please check, then try again in a minute."
+    )
+    return Reply(text=text, blocks=[section(text)])
+
+
 def introduction() -> Reply:
     """What setbot says when it is added to a channel: who it is and the one next step."""
     text = (

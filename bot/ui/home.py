@@ -20,9 +20,12 @@ from bot.flows.schedule import format_local
 from bot.ui.blocks import Block, actions, button, context, divider, header, section
 from bot.ui.commitments import BUTTONS_BLOCK_PREFIX, REPORT_BACK, STILL_WORKING, action_line
 from bot.ui.insights import bar
-from bot.ui.mrkdwn import clip, escape, mention
+from bot.ui.learning_log import LOG_HEADING_BLOCKS, log_blocks
+from bot.ui.mrkdwn import BLOCKS_PER_VIEW, clip, escape, mention
+from bot.ui.reminder_preferences import reminders_blocks
+from bot.ui.resources import good_practice_text
 
-# Four blocks a Set and two an action at most, so the tab stays inside Slack's 100 blocks.
+# Five blocks a Set and two an action at most, so the tab stays inside Slack's 100 blocks.
 MAX_SETS_SHOWN = 10
 MAX_ACTIONS_SHOWN = 12
 # Reflection scores of the last few meetings make the trend; older ones are on `/set`.
@@ -40,11 +43,21 @@ def home_view(home: HomeView | None = None) -> dict[str, Any]:
         blocks = _welcome()
         if home is not None and home.commitments:
             blocks += _actions(home.commitments)
+        if home is not None and home.log:
+            blocks += _log(home, room=BLOCKS_PER_VIEW - len(blocks))
     else:
         blocks = [header("Your Action Learning Sets"), *_sets(home.sets)]
         blocks += _actions(home.commitments)
-        blocks.append(context(PRIVACY))
+        after = [*reminders_blocks(), context(PRIVACY)]
+        blocks += _log(home, room=BLOCKS_PER_VIEW - len(blocks) - len(after))
+        blocks += after
     return {"type": "home", "blocks": blocks}
+
+
+def _log(home: HomeView, *, room: int) -> list[Block]:
+    """Their own log: as many of the newest entries as Slack's 100 blocks leave room for."""
+    fits = room - LOG_HEADING_BLOCKS
+    return log_blocks(home.log[:fits]) if fits > 0 else []
 
 
 def _welcome() -> list[Block]:
@@ -69,6 +82,8 @@ def _sets(cards: Sequence[SetCard]) -> list[Block]:
     blocks: list[Block] = []
     for card in cards[:MAX_SETS_SHOWN]:
         blocks.append(section(_about(card)))
+        if card.good_practice:
+            blocks.append(section(good_practice_text(card.good_practice)))
         if card.progress is not None:
             blocks.append(section(_progress(card, card.progress)))
             blocks.append(section(_nudges(card.progress)))

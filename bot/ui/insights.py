@@ -28,6 +28,8 @@ PHASE_LABELS: dict[Phase, str] = {
 MAX_PEOPLE_SHOWN = BLOCKS_PER_MESSAGE - 6
 # Rounds within this share of their slot ran on time.
 ON_TIME = 0.005
+# From two hours on, a round was held in writing: its time reads in hours or days.
+LONG_MINUTES = 2 * 60
 
 COUNTED_HOW = (
     "Counted from who spoke, in which phase, and whether they asked: never from what was "
@@ -94,11 +96,11 @@ def _rounds(stats: MeetingStats) -> str:
     timed = [r for r in stats.rounds if r.duration_seconds is not None]
     if not timed:
         return "none finished yet."
-    took = _minutes(sum(r.duration_seconds or 0 for r in timed))
-    planned = sum(r.slot_minutes for r in timed)
+    took = span(_minutes(sum(r.duration_seconds or 0 for r in timed)))
+    planned = span(sum(r.slot_minutes for r in timed))
     plural = "round" if len(timed) == 1 else "rounds"
     against = "" if stats.overrun is None else f" ({_against(stats.overrun)})"
-    return f"{len(timed)} {plural} took {took} min against {planned} planned{against}"
+    return f"{len(timed)} {plural} took {took} against {planned} planned{against}"
 
 
 def _observation(observation: Observation) -> str:
@@ -141,10 +143,10 @@ def _person(member: MemberStats, loudest: int) -> str:
 
 
 def _presented(timing: RoundTiming) -> str:
-    slot = f"a {timing.slot_minutes}-min slot"
+    slot = f"a slot of {span(timing.slot_minutes)}"
     if timing.duration_seconds is None:
         return f"Presenting now, in {slot}"
-    took = f"Presented: {_minutes(timing.duration_seconds)} min of {slot}"
+    took = f"Presented: {span(_minutes(timing.duration_seconds))} of {slot}"
     return took if timing.overrun is None else f"{took} ({_against(timing.overrun)})"
 
 
@@ -159,6 +161,15 @@ def _against(overrun: float) -> str:
 def _minutes(seconds: int) -> int:
     """Whole minutes, halves rounded up, as a facilitator would read a clock."""
     return (seconds + 30) // 60
+
+
+def span(minutes: int) -> str:
+    """Minutes for a live round; hours or days for one held in writing."""
+    if minutes < LONG_MINUTES:
+        return f"{minutes} min"
+    if minutes < 2 * 24 * 60:
+        return f"{round(minutes / 60)} hours"
+    return f"{round(minutes / (24 * 60))} days"
 
 
 def _count(number: int, noun: str) -> str:

@@ -21,14 +21,19 @@ from bot.flows.learning import (
     held_on_words,
     meeting_words,
     score_words,
+    tag_words,
 )
+from bot.flows.resources import times_signposted
 from bot.ui.blocks import Block, Reply, actions, button, context, divider, header, section
 from bot.ui.mrkdwn import BLOCKS_PER_MESSAGE, SECTION_TEXT_LIMIT, clip, escape
+from bot.ui.resources import line as resource_line
 
 FORGET_CONFIRM = "set_forget_confirm"
 FORGET_BLOCK = "forget"
 # One shared answer at most this long in the card; the files carry every word.
 LEARNING_PREVIEW = 600
+# The card lists the resources signposted most often; the document lists them all.
+GOOD_PRACTICE_SHOWN = 10
 # The card's other blocks take 8 of Slack's 50: header, 3 sections, divider, the shared
 # answers' title, "…and N more", and the closing note.
 MAX_LEARNING_SECTIONS = BLOCKS_PER_MESSAGE - 8
@@ -42,6 +47,7 @@ def learning_card(summary: LearningSummary) -> Reply:
         section(_about(summary)),
         section(_figures(summary)),
         section(_trend(summary.trend)),
+        *_good_practice(summary),
         divider(),
         *_learning_blocks(summary.learnings),
         context(
@@ -53,6 +59,22 @@ def learning_card(summary: LearningSummary) -> Reply:
         text=f"What {escape(summary.set_name)} learned, ready to share with the organisation.",
         blocks=blocks,
     )
+
+
+def _good_practice(summary: LearningSummary) -> list[Block]:
+    """The facilitator's resources the Set was pointed to, most often first."""
+    shown = summary.good_practice[:GOOD_PRACTICE_SHOWN]
+    if not shown:
+        return []
+    # Room for each line's link, less what "signposted N times" takes after it.
+    budget = SECTION_TEXT_LIMIT // (len(shown) + 1) - 30
+    lines = "\n".join(
+        f"• {resource_line(r, budget)}: {times_signposted(r.times_signposted)}" for r in shown
+    )
+    more = len(summary.good_practice) - len(shown)
+    if more:
+        lines += f"\n…and {more} more, in the document."
+    return [section(f"*Good practice signposted*\n{lines}")]
 
 
 def _about(summary: LearningSummary) -> str:
@@ -119,7 +141,7 @@ def _packed(title: str, group: list[SharedLearning]) -> list[tuple[str, int]]:
     current, count = title, 0
     for learning in group:
         words = escape(clip(" ".join(learning.text.split()), LEARNING_PREVIEW))
-        bullet = f"\n• {words}{meeting_words(learning.meeting)}"
+        bullet = f"\n• {words}{meeting_words(learning.meeting)}{tag_words(learning.tag)}"
         if len(current) + len(bullet) > SECTION_TEXT_LIMIT:
             packed.append((current, count))
             current, count = title + " (continued)", 0
@@ -181,8 +203,9 @@ def forgotten_reply(forgotten: Forgotten) -> Reply:
     records = forgotten.records
     text = (
         f"Done: setbot has forgotten you in {_names(forgotten.set_names)}. It deleted "
-        f"{_deleted(records)}, and withdrew {_count(forgotten.reminders, 'reminder')}. "
-        f"{_kept(records)}"
+        f"{_deleted(records)}, and withdrew {_count(forgotten.reminders, 'reminder')}"
+        + (", and your reminder settings. " if forgotten.settings_forgotten else ". ")
+        + _kept(records)
     ).strip()
     return Reply(text="Done: setbot has forgotten you.", blocks=[section(text)])
 
@@ -205,7 +228,8 @@ def _deleted(records: Records) -> str:
     return (
         f"{_count(records.contributions, 'contribution')} to rounds (that you spoke, never "
         f"what you said), {_count(records.commitments, 'action')} with what you reported, "
-        f"and {_count(records.reflections, 'process reflection')}"
+        f"{_count(records.reflections, 'process reflection')} "
+        f"and {_count(records.learning_entries, 'learning log entry', 'learning log entries')}"
     )
 
 
@@ -223,5 +247,5 @@ def _kept(records: Records) -> str:
     )
 
 
-def _count(number: int, thing: str) -> str:
-    return f"{number} {thing}" if number == 1 else f"{number} {thing}s"
+def _count(number: int, thing: str, things: str = "") -> str:
+    return f"{number} {thing}" if number == 1 else f"{number} {things or thing + 's'}"

@@ -22,6 +22,7 @@ CHECK_IN_APOLOGIES = "meeting_check_in_apologies"
 REORDER = "meeting_reorder"
 REORDER_VIEW = "meeting_reorder_view"
 REORDER_BLOCK, REORDER_INPUT = "meeting_order", "order"
+ADJUST_TIME = "meeting_adjust_time"
 CARD_ACTIONS = "meeting_card_actions"
 
 # A rule or an action can be long; the card and summary show the start of each, so twelve
@@ -56,9 +57,10 @@ def meeting_card_blocks(card: MeetingCard) -> Reply:
                     value=str(card.meeting_id),
                 ),
                 button("Change the order", action_id=REORDER, value=str(card.meeting_id)),
+                button("Adjust time", action_id=ADJUST_TIME, value=str(card.meeting_id)),
             ],
         ),
-        context("Check in with a button. Only a facilitator can change the order."),
+        context("Check in with a button. Only a facilitator can change the order or the time."),
     ]
     text = f"{name}: the meeting is under way. Press “I'm here” or “Sending apologies”."
     return Reply(text=text, blocks=blocks)

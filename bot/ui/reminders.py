@@ -24,6 +24,7 @@ from bot.ui.blocks import Block, Reply, actions, button, context, section
 from bot.ui.commitments import BUTTONS_BLOCK_PREFIX, REPORT_BACK, STILL_WORKING, day
 from bot.ui.mrkdwn import clip, escape, mention, mentions
 from bot.ui.notices import render
+from bot.ui.outlines import OUTLINE_OPEN
 
 # Buttons on the extend-or-close question; each carries the Set's id as its value.
 SET_EXTEND = "set_extend"
@@ -117,7 +118,10 @@ def meeting_prepare(message: MeetingPrepare) -> Reply:
         ),
         actions(
             f"{APOLOGIES_BLOCK_PREFIX}{message.meeting_id}",
-            [button("I can't make it", action_id=SEND_APOLOGIES, value=str(message.meeting_id))],
+            [
+                button("Outline my problem", action_id=OUTLINE_OPEN, value=str(message.meeting_id)),
+                button("I can't make it", action_id=SEND_APOLOGIES, value=str(message.meeting_id)),
+            ],
         ),
     ]
     if message.open_actions:

@@ -8,7 +8,7 @@ here, once; user ids only ever appear inside mentions.
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from bot.flows.phases import SPECS, Phase
@@ -22,6 +22,7 @@ from bot.flows.rounds import (
 )
 from bot.store.models import CommitmentStatus
 from bot.ui.blocks import Block, Reply, actions, button, context, section
+from bot.ui.insights import LONG_MINUTES, span
 from bot.ui.mrkdwn import clip, escape, mention
 from bot.ui.notices import render
 
@@ -30,6 +31,11 @@ COMMIT_ACTION = "round_commit"
 ROUND_ACTIONS = "round_actions"
 COMMIT_ACTIONS = "round_commit_actions"
 QUESTION_IDEAS = "round_question_ideas"
+# In the ideas phase the facilitator may point to good practice (only they can use it).
+SIGNPOST = "round_signpost"
+ROUND_PRESENCE = "round_presence"
+ROUND_SEEN = "round_seen"
+ROUND_WHO = "round_who"
 
 # A presenter may have several earlier actions; the thread shows the first few, in full
 # enough to recognise, so the message stays within Slack's limits and easy to read.
@@ -50,16 +56,42 @@ def round_root(view: RoundView) -> Reply:
     who = mention(view.presenter)
     if view.is_closed:
         return _closed_root(view, who)
-    now = f"*Now: {view.title}*"
-    if view.minutes:
-        now += f" · about {_minutes(view.minutes)}"
-    blocks = [
-        section(f"*{who}'s round* · a {view.slot_minutes}-minute slot"),
+    now = f"*Now: {view.title}*" + _time_left(view)
+    heading = f"*{who}'s round*"
+    if view.phase_due_at is None:
+        heading += f" · a {view.slot_minutes}-minute slot"
+    blocks: list[Block] = [
+        section(heading),
         section(f"{now}\n{view.prompt}"),
         context(_progress(view)),
         context("This round happens in its thread: reply there to take part."),
     ]
+    if view.phase_due_at is not None:
+        blocks.append(actions(ROUND_PRESENCE, _presence_buttons(view)))
     return Reply(text=f"{who}'s round — now: {view.title}. Reply in the thread.", blocks=blocks)
+
+
+def _time_left(view: RoundView) -> str:
+    """About how long a live phase has, or when an asynchronous one closes (in local time)."""
+    if view.paused:
+        return " · paused by the facilitator"
+    if view.phase_due_at is not None:
+        return f" · open until {local_time(view.phase_due_at)}"
+    return f" · about {_minutes(view.minutes)}" if view.minutes else ""
+
+
+def local_time(at: datetime) -> str:
+    """A moment each reader sees in their own time zone (Slack's date formatting)."""
+    fallback = at.astimezone(UTC).strftime("%a %d %b, %H:%M UTC")
+    return f"<!date^{int(at.timestamp())}^{{date_short_pretty}} at {{time}}|{fallback}>"
+
+
+def _presence_buttons(view: RoundView) -> list[dict[str, Any]]:
+    value = str(view.round_id)
+    return [
+        button("I've seen it — thinking", action_id=ROUND_SEEN, value=value),
+        button("Who's been here?", action_id=ROUND_WHO, value=value),
+    ]
 
 
 def _closed_root(view: RoundView, who: str) -> Reply:
@@ -86,9 +118,7 @@ def phase_prompt(view: RoundView) -> Reply:
 
     Takes the round as `open_round` returns it, or a PhaseChange's `round`.
     """
-    heading = f"*{view.title}*"
-    if view.minutes:
-        heading += f" · about {_minutes(view.minutes)}"
+    heading = f"*{view.title}*" + _time_left(view)
     if view.phase is Phase.REPORT_BACK:
         said = f"{heading}\nLast time, {mention(view.presenter)} committed to:"
         blocks = [section(said), *_report_back(view)]
@@ -129,6 +159,8 @@ def _buttons(view: RoundView) -> list[dict[str, Any]]:
     found = [button(label, action_id=ROUND_NEXT, value=value)]
     if view.phase is Phase.QUESTIONS:
         found.append(button("Question ideas", action_id=QUESTION_IDEAS, value=str(view.round_id)))
+    if view.phase is Phase.IDEAS:
+        found.append(button("Signpost a resource", action_id=SIGNPOST, value=str(view.round_id)))
     if view.phase is Phase.REFLECT:
         found.append(_commit_button(view.round_id))
     return found
@@ -184,10 +216,12 @@ def round_closed(closed: ClosedRound) -> Reply:
         follow = f"{who} has committed to an action: we'll hear how it went next time."
     else:
         follow = f"No action recorded yet. {who} can add one any time with `/action new`."
-    blocks = [
-        section(f"{said}\n{follow}"),
-        context("Next: a facilitator opens the next round with `/round open`."),
-    ]
+    after = (
+        "The meeting carries on in writing: any other round has its own thread."
+        if view.phase_due_at is not None
+        else "Next: a facilitator opens the next round with `/round open`."
+    )
+    blocks = [section(f"{said}\n{follow}"), context(after)]
     return Reply(text=said, blocks=blocks)
 
 
@@ -227,6 +261,9 @@ def time_up(up: RoundTimeUp) -> Reply:
 
 
 def _minutes(count: int) -> str:
+    """Minutes for a live round; hours or days for one held in writing."""
+    if count >= LONG_MINUTES:
+        return span(count)
     return f"{count} minute" + ("" if count == 1 else "s")
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from bot.flows.ground_rules import RulesCard
 from bot.flows.membership import MembershipChange
 from bot.flows.schedule import format_local
-from bot.flows.sets import Extension, SetTotals
+from bot.flows.sets import Extension, IdeasPhase, SetTotals
 from bot.flows.status import Overview, SetLine
 from bot.store.models import LearningSet, Role
 from bot.ui.blocks import Block, Reply, actions, button, context, divider, header, section
@@ -229,4 +229,21 @@ def set_ready(set_name: str, channel_id: str) -> Reply:
         "the ground rules there. Next: ask members to press *I agree*, and start the first "
         "meeting with `/meeting start` when the time comes."
     )
+    return Reply(text=text, blocks=[section(text)])
+
+
+def ideas_phase_reply(ideas: IdeasPhase) -> Reply:
+    """Private to the facilitator: where the Set's rounds now go after the questions."""
+    name = escape(ideas.set_name)
+    if ideas.on:
+        route = "after the questions, the others offer ideas and possible solutions"
+        other = "`/set ideas off` goes straight from the questions to reflecting"
+    else:
+        route = "rounds go straight from the questions to the presenter reflecting"
+        other = "`/set ideas on` brings the ideas phase back"
+    if ideas.changed:
+        said = f"Done: in *{name}*, {route}. This starts with the next round you open."
+    else:
+        said = f"In *{name}*, {route}."
+    text = f"{said} If the Set would rather, {other}."
     return Reply(text=text, blocks=[section(text)])

@@ -43,6 +43,7 @@ from bot.store.models import (
 from bot.store.outbox import set_key
 from bot.ui.commitments import REPORT_BACK, STILL_WORKING
 from bot.ui.notices import render
+from bot.ui.outlines import OUTLINE_OPEN
 from bot.ui.reminders import SEND_APOLOGIES
 from tests.factories import TEAM
 from tests.flows.test_outbox import RecordingMessenger
@@ -221,12 +222,15 @@ def test_a_member_with_an_open_action_is_asked_how_it_went_with_its_buttons(
     [to_ben] = [n for _, n in sent if n.message is ben]
     value, meeting = str(working.commitment_id), str(asha.meeting_id)
     assert buttons(to_asha) == [
+        (OUTLINE_OPEN, meeting),
         (SEND_APOLOGIES, meeting),
         (REPORT_BACK, value),
         (STILL_WORKING, value),
     ]
     assert "Hold one-to-ones &lt;weekly&gt;\nDue Mon 1 Feb 2027" in sections(asha)
-    assert buttons(to_ben) == [(SEND_APOLOGIES, meeting)], "anyone may say they can't come"
+    assert buttons(to_ben) == [(OUTLINE_OPEN, meeting), (SEND_APOLOGIES, meeting)], (
+        "anyone may prepare, or say they can't come"
+    )
     assert len(sections(ben)) == 1, "no question about actions Ben doesn't have"
 
 

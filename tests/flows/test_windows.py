@@ -122,3 +122,21 @@ def test_a_round_in_turn_gets_its_part_of_the_meeting_window() -> None:
 
     assert round_budget(week, 5, side_by_side=False) == week / 5
     assert round_budget(week, 5, side_by_side=True) == week
+
+
+def test_a_phase_ends_with_its_meeting_unless_fairness_needs_longer() -> None:
+    monday_nine = datetime(2027, 1, 4, 9, 0, tzinfo=UTC)
+    meeting_closes = monday_nine + timedelta(hours=20)
+
+    in_london = phase_window(
+        monday_nine, ["Europe/London"], timedelta(hours=30), not_after=meeting_closes
+    )
+    with_sydney = phase_window(
+        monday_nine,
+        ["Europe/London", "Australia/Sydney"],
+        timedelta(hours=1),
+        not_after=monday_nine + timedelta(hours=2),
+    )
+
+    assert in_london == meeting_closes
+    assert waking_time_inside("Australia/Sydney", monday_nine, with_sydney) >= FOUR_HOURS

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import threading
 
 import pytest
@@ -160,3 +161,46 @@ def test_a_response_url_post_can_go_to_the_whole_channel(
 
     [message] = emulator.messages(set_channel)
     assert message.ephemeral_to is None and message.user == emulator.bot_user_id
+
+
+def test_a_dropped_connection_gets_no_answer_and_does_nothing(emulator: SlackEmulator) -> None:
+    no_second_try = WebClient(
+        token=emulator.bot_token, base_url=emulator.api_url, retry_handlers=[]
+    )
+    general = emulator.add_channel("general", members=[emulator.bot_user_id])
+    emulator.fail("chat.postMessage", drop=True)
+
+    with pytest.raises(http.client.RemoteDisconnected):
+        no_second_try.chat_postMessage(channel=general, text="Hello")
+
+    assert [call.ok for call in emulator.calls_to("chat.postMessage")] == [False]
+    assert emulator.messages(general) == []
+
+
+def test_a_stalled_answer_outlasts_the_clients_timeout(emulator: SlackEmulator) -> None:
+    impatient = WebClient(token=emulator.bot_token, base_url=emulator.api_url, timeout=0.2)
+    emulator.fail("users.info", stall=0.6)
+
+    with pytest.raises(TimeoutError):
+        impatient.users_info(user=ALICE)
+
+    assert impatient.users_info(user=ALICE)["user"]["name"] == "alice"
+
+
+def test_a_rate_limited_channel_refuses_a_second_message_within_the_second_but_others_go_on(
+    client: WebClient, emulator: SlackEmulator
+) -> None:
+    general = emulator.add_channel("general", members=[emulator.bot_user_id])
+    leaders = emulator.add_channel("leaders", members=[emulator.bot_user_id])
+    emulator.limit_rate("chat.postMessage", per_channel_per_second=1)
+
+    client.chat_postMessage(channel=general, text="Hello")
+    with pytest.raises(SlackApiError) as limited:
+        client.chat_postMessage(channel=general, text="Hello again")
+    client.chat_postMessage(channel=leaders, text="Meanwhile")
+
+    assert limited.value.response.status_code == 429
+    assert limited.value.response["error"] == "ratelimited"
+    assert limited.value.response.headers["Retry-After"] in ("1", ["1"])
+    assert [message.text for message in emulator.messages(general)] == ["Hello"]
+    assert [call.ok for call in emulator.calls_to("chat.postMessage")] == [True, False, True]

@@ -13,16 +13,15 @@ import pytest
 from sqlmodel import select
 
 from bot.clock import ManualClock
-from bot.flows import ground_rules, sets
-from bot.flows.access import Caller
-from bot.flows.schedule import Cadence
 from bot.sim import Call, SlackDriver, SlackEmulator
 from bot.store.db import Store
 from bot.store.models import Commitment, CommitmentStatus, Contribution, ProcessReflection
 from bot.ui import commitments as actions_ui
 from bot.ui import meeting as meeting_ui
 from bot.ui import reflection as reflection_ui
+from bot.ui import resources as resources_ui
 from bot.ui import rounds as rounds_ui
+from tests.factories import a_set_in_its_channel
 
 FRAN, ASHA, BEN, CARA, DEV, EVE = "U0FRAN", "U0ASHA", "U0BEN", "U0CARA", "U0DEV", "U0EVE"
 MEMBERS = (ASHA, BEN, CARA, DEV, EVE)
@@ -34,29 +33,9 @@ def channel(store: Store, clock: ManualClock, slack: SlackEmulator) -> str:
     """The Set, formed in January; everyone has agreed the ground rules."""
     for user in (FRAN, *MEMBERS):
         slack.add_user(user, name=user[3:].lower())
-    channel_id = slack.add_channel(
-        "set-new-team-leaders", members=[slack.bot_user_id, FRAN, *MEMBERS]
+    return a_set_in_its_channel(
+        store, clock, slack, facilitator=FRAN, members=MEMBERS, first_at=MEETING_DAY
     )
-    formed = sets.form_set(
-        store,
-        clock,
-        team_id=slack.team_id,
-        created_by=FRAN,
-        channel_id=channel_id,
-        draft=sets.SetDraft(
-            name="New team leaders",
-            theme="Leading through change",
-            facilitators=(FRAN,),
-            members=MEMBERS,
-            cadence=Cadence.monthly(ordinal=1, weekday=1, count=3),
-            first_at=MEETING_DAY,
-            timezone="Europe/London",
-        ),
-    )
-    for user in (FRAN, *MEMBERS):
-        caller = Caller(team_id=slack.team_id, user_id=user, channel_id=channel_id)
-        ground_rules.agree(store, clock, caller, set_id=formed.learning_set.id or 0)
-    return channel_id
 
 
 def test_a_meeting_with_three_rounds_commitments_and_reflection(
@@ -125,8 +104,27 @@ def test_a_meeting_with_three_rounds_commitments_and_reflection(
     driver.message(
         channel, "You could ask the team to draft the rota with you.", user=CARA, thread_ts=root
     )
+    # Fran signposts good practice in the thread: a guide she adds to the Set's list.
+    driver.slash_command("/round", "signpost", user_id=FRAN, channel_id=channel)
+    slack.wait_for("views.open", where=lambda c: "Signpost" in str(c.args))
+    driver.submit_form(
+        resources_ui.SIGNPOST_VIEW,
+        user=FRAN,
+        answers={
+            resources_ui.TITLE_BLOCK: "Rotas people design together",
+            resources_ui.LINK_BLOCK: "https://www.example.org/rotas",
+        },
+    )
+    signposted = slack.wait_for(
+        "chat.postMessage", where=lambda c: "Good practice" in c.args["text"]
+    )
+    assert signposted.args["thread_ts"] == root
+    assert "<https://www.example.org/rotas|Rotas people design together>" in str(
+        signposted.args["blocks"]
+    )
     _next(driver, slack, channel, root, FRAN)  # ideas → reflect
-    assert len(slack.calls_to("chat.postEphemeral")) == 1, "no hints outside the questions phase"
+    hints = [c for c in slack.calls_to("chat.postEphemeral") if "Moved on" not in c.args["text"]]
+    assert len(hints) == 1, "no hints outside the questions phase"
 
     prompt = _in_thread(slack, channel, root, "Reflect and decide")
     driver.block_action(rounds_ui.COMMIT_ACTION, user=ASHA, channel=channel, message_ts=prompt)

@@ -27,6 +27,7 @@ from bot.store.db import Store
 from bot.store.models import AttendanceStatus, CommitmentStatus, Role
 from bot.ui import commitments as actions_ui
 from bot.ui.home import MAX_ACTIONS_SHOWN, MAX_SETS_SHOWN, home_view
+from bot.ui.reminder_preferences import OPEN_BLOCK, OPEN_REMINDERS
 from tests.mrkdwn import mrkdwn_texts
 
 FRAN, ASHA, BEN, DEV = "U0FRAN", "U0ASHA", "U0BEN", "U0DEV"
@@ -126,12 +127,24 @@ def shown(view: dict[str, Any]) -> str:
 
 
 def buttons(view: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """The buttons on the actions listed (the one for choosing reminders is always there)."""
     return [
         (b["block_id"], e["action_id"], e.get("value", ""))
         for b in view["blocks"]
+        if b["type"] == "actions" and b["block_id"] != OPEN_BLOCK
+        for e in b["elements"]
+    ]
+
+
+def test_someone_in_a_set_can_choose_their_reminders_from_home() -> None:
+    opens = [
+        e["action_id"]
+        for b in home_view(member_home())["blocks"]
         if b["type"] == "actions"
         for e in b["elements"]
     ]
+    assert opens.count(OPEN_REMINDERS) == 1
+    assert OPEN_REMINDERS not in str(home_view(None)), "the welcome has no reminders to choose"
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,7 @@ from bot.flows.phases import Phase
 from bot.sim.layout import check_blocks
 from bot.store.models import MeetingStatus, Role
 from bot.ui.blocks import Reply
-from bot.ui.insights import BAR_WIDTH, EMPTY, FULL, bar, render_stats
+from bot.ui.insights import BAR_WIDTH, EMPTY, FULL, bar, render_stats, span
 from bot.ui.mrkdwn import BLOCKS_PER_MESSAGE
 from tests.mrkdwn import mrkdwn_texts
 
@@ -118,7 +118,7 @@ def test_the_summary_shows_the_sets_questioning_with_a_bar_and_who_was_heard() -
 
     assert "5 of 6 contributions from the Set were questions (83%)\n▇▇▇▇▇▇▇▇▁▁" in text
     assert "*Most heard:* <@U0BEN>  ·  *Least heard:* <@U0DEV>" in text
-    assert "1 round took 39 min against 26 planned (50% over)" in text
+    assert "1 round took 39 min against 26 min planned (50% over)" in text
     assert "Meeting of Tue 2 Feb 2027, 10:00 (GMT) · ended" in text
 
 
@@ -131,7 +131,7 @@ def test_each_person_has_a_bar_of_their_words_against_whoever_said_most() -> Non
         in text
     )
     assert "Asked 2 questions (0 open) · 1 coaching hint received" in text
-    assert "Presented: 39 min of a 26-min slot (50% over)" in text
+    assert "Presented: 39 min of a slot of 26 min (50% over)" in text
     assert "*<@U0DEV>*\n▁▁▁▁▁▁▁▁▁▁ didn't speak" in text
     assert "*<@U0FRAN>* · facilitator\n" in text
 
@@ -179,7 +179,7 @@ def test_a_quiet_meeting_says_so_rather_than_showing_empty_figures() -> None:
     text = shown(reply)
     assert "no one but the presenter spoke in it" in text
     assert "*Rounds:* none finished yet." in text
-    assert "Presenting now, in a 26-min slot" in text
+    assert "Presenting now, in a slot of 26 min" in text
     assert "*<@U0DEV>* · didn't check in" in text
     assert "Worth raising" not in text and "Most heard" not in text
 
@@ -225,3 +225,13 @@ def test_the_set_name_is_escaped_once_where_slack_reads_mrkdwn() -> None:
     assert "&amp;lt;" not in text
     # A header is plain text, which Slack never reads for mentions.
     assert reply.blocks[0]["text"] == {"type": "plain_text", "text": f"Meeting stats: {SNEAKY}"}
+
+
+def test_a_round_held_in_writing_is_timed_in_hours_and_days() -> None:
+    assert [span(minutes) for minutes in (26, 119, 120, 36 * 60, 5 * 24 * 60)] == [
+        "26 min",
+        "119 min",
+        "2 hours",
+        "36 hours",
+        "5 days",
+    ]

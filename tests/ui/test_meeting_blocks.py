@@ -16,6 +16,7 @@ from bot.flows.time_plan import plan_meeting
 from bot.store.models import MeetingStatus
 from bot.ui.blocks import Reply
 from bot.ui.meeting import (
+    ADJUST_TIME,
     CHECK_IN_APOLOGIES,
     CHECK_IN_PRESENT,
     REORDER,
@@ -145,6 +146,7 @@ def test_check_in_and_reorder_buttons_carry_the_meeting_id() -> None:
         (CHECK_IN_PRESENT, "42"),
         (CHECK_IN_APOLOGIES, "42"),
         (REORDER, "42"),
+        (ADJUST_TIME, "42"),
     ]
 
 

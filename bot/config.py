@@ -69,6 +69,8 @@ class Settings:
     # Where the Web API lives: Slack's own, or the local emulator in bot/sim.
     slack_api_url: str = SLACK_API_DEFAULT
     log_level: str = "INFO"
+    # How often each process sends what the outbox owes (and picks up what a dead one left).
+    tick_seconds: int = 30
     # IANA zone used when a Set or a member has none yet.
     tz_default: str = "Europe/London"
 
@@ -156,6 +158,7 @@ def _validate(env: Mapping[str, str]) -> Settings:
         database_url=normalise_database_url(env.get("DATABASE_URL", "") or DATABASE_DEFAULT),
         slack_api_url=_api_url(env.get("SLACK_API_URL", "") or SLACK_API_DEFAULT),
         log_level=_log_level(env.get("LOG_LEVEL", "") or "INFO"),
+        tick_seconds=_tick_seconds(env.get("TICK_SECONDS", "") or "30"),
         tz_default=_zone(env.get("TZ_DEFAULT", "") or "Europe/London"),
     )
 
@@ -214,6 +217,12 @@ def _api_url(raw: str) -> str:
     if not raw.startswith(("http://", "https://")):
         raise ConfigError(f"SLACK_API_URL must start with http:// or https://, not {raw!r}")
     return raw if raw.endswith("/") else raw + "/"
+
+
+def _tick_seconds(raw: str) -> int:
+    if not raw.strip().isdigit() or not 1 <= int(raw) <= 3600:
+        raise ConfigError(f"TICK_SECONDS must be a whole number from 1 to 3600, not {raw!r}")
+    return int(raw)
 
 
 def _log_level(raw: str) -> str:

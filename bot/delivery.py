@@ -26,6 +26,7 @@ RENDERER_MODULES: tuple[str, ...] = (
     "bot.ui.rounds",
     "bot.ui.learning_log",
     "bot.ui.async_rounds",
+    "bot.ui.announcements",
     "bot.ui.reminder_preferences",
 )
 # Slack errors that the same request will always meet again: no retry can help.

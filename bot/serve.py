@@ -26,7 +26,9 @@ def serve(settings: Settings, store: Store) -> None:
     # Every process ticks: the outbox's row claims, not a single scheduler, keep a
     # reminder from going out twice.
     messenger = outbox_messenger(settings, store, app.client)
-    ticker = start_ticker(store=store, messenger=messenger, clock=clock)
+    ticker = start_ticker(
+        store=store, messenger=messenger, clock=clock, every_seconds=settings.tick_seconds
+    )
     try:
         if settings.app_token:
             SocketModeHandler(app, settings.app_token).start()

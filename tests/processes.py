@@ -47,6 +47,10 @@ from bot.ui import sets as cards
 from bot.web import EVENTS_PATH, HEALTH_PATH
 from tests.polling import eventually
 
+# How long a message owed by a killed process may take: its claim's lease (10 s), then a
+# tick of the next process (1 s), with room for a loaded machine.
+OWED_WITHIN = 20.0
+
 SIGNING_SECRET = "sim-signing-secret"
 FRAN, ASHA, BEN, CARA = "U0FRAN", "U0ASHA", "U0BEN", "U0CARA"
 PEOPLE = {FRAN: "fran", ASHA: "asha", BEN: "ben", CARA: "cara"}
@@ -98,6 +102,8 @@ class BotProcess:
             DATABASE_URL=database_url,
             PORT=str(self.port),
             LOG_LEVEL="WARNING",
+            # A dead process's messages go out soon after the next one starts.
+            TICK_SECONDS="1",
         )
         self._process: subprocess.Popen[bytes] | None = None
         self._timer: threading.Timer | None = None
@@ -347,25 +353,39 @@ def play_a_meeting(driver: SlackDriver, slack: SlackEmulator) -> None:
 
 
 def _newest(slack: SlackEmulator, channel: str | None, words: str) -> Any:
-    """The newest top-level message with `words`: after a resend, the one the bot kept."""
-    with slack.workspace() as ws:
-        found = [
-            m
-            for m in ws.messages
-            if words in m.text
-            and m.ephemeral_to is None
-            and not m.thread_ts
-            and channel in (None, m.channel)
-        ]
-    assert found, f"nothing says {words!r} in {channel or 'any channel'}"
-    return found[-1]
+    """The newest top-level message with `words`: after a resend, the one the bot kept.
+
+    A message owed by a request whose process was killed is sent by the next process's
+    ticker, once the dead one's short claim on it runs out: so wait for it a while.
+    """
+
+    def look() -> Any:
+        with slack.workspace() as ws:
+            found = [
+                m
+                for m in ws.messages
+                if words in m.text
+                and m.ephemeral_to is None
+                and not m.thread_ts
+                and channel in (None, m.channel)
+            ]
+        assert found, f"nothing says {words!r} in {channel or 'any channel'}"
+        return found[-1]
+
+    return eventually(look, within=OWED_WITHIN)
 
 
 def _in_thread(slack: SlackEmulator, channel: str, root: str, action_id: str) -> str:
     """The newest message in the round's thread that carries the button `action_id`."""
-    shown = [m.ts for m in slack.messages(channel, thread_ts=root) if action_id in str(m.blocks)]
-    assert shown, f"no {action_id!r} button in the thread {root}"
-    return shown[-1]
+
+    def look() -> str:
+        shown = [
+            m.ts for m in slack.messages(channel, thread_ts=root) if action_id in str(m.blocks)
+        ]
+        assert shown, f"no {action_id!r} button in the thread {root}"
+        return shown[-1]
+
+    return eventually(look, within=OWED_WITHIN)
 
 
 def _press_next(driver: SlackDriver, slack: SlackEmulator, channel: str, root: str) -> None:

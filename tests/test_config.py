@@ -140,3 +140,11 @@ def test_a_half_finished_oauth_set_up_is_named_in_one_line(env: dict[str, str], 
         load_settings(env, dotenv_path=None)
     assert str(raised.value).startswith(says)
     assert "\n" not in str(raised.value)
+
+
+def test_the_tick_is_a_whole_number_of_seconds() -> None:
+    assert load_settings({**GOOD, "TICK_SECONDS": "5"}, dotenv_path=None).tick_seconds == 5
+    assert load_settings(GOOD, dotenv_path=None).tick_seconds == 30
+    for bad in ("0", "soon", "1.5", "3601"):
+        with pytest.raises(ConfigError, match="TICK_SECONDS must be a whole number"):
+            load_settings({**GOOD, "TICK_SECONDS": bad}, dotenv_path=None)

@@ -10,7 +10,7 @@ is an outbox row, so any process may do it and a restart loses nothing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
@@ -18,8 +18,8 @@ from sqlmodel import Session, col, select
 from bot.clock import Clock
 from bot.flows.access import Caller, InSet, Refusal, facilitator_here, member_here
 from bot.flows.meetings import MeetingCard, begin_meeting, card_of
-from bot.flows.notices import Notice, after_sent, composer
-from bot.flows.outlines import discard_in, outline_of
+from bot.flows.notices import Notice, composer
+from bot.flows.owed_posts import owe_round_post
 from bot.flows.phase_moves import (
     NEXT_IN_TURN,
     PHASE_DUE,
@@ -50,16 +50,11 @@ from bot.store.models import (
     Round,
     RoundPresence,
 )
-from bot.store.outbox import owe, set_key
 from bot.store.rounds import reports_due, round_in_team, show_in_round
 
 MIN_WINDOW_DAYS, MAX_WINDOW_DAYS = 1, 20
 # The phases where the others speak: they end early once everyone taking part has.
 EVERYONE_SPEAKS = (Phase.QUESTIONS, Phase.IDEAS)
-# Outbox kinds: the first phase's prompt in a round opened by the outbox, and the root
-# message brought up to date after the clock moved a round on.
-FIRST_PROMPT = "round_first_prompt"
-ROOT_REFRESH = "round_root_refresh"
 
 WINDOW_OUT_OF_RANGE = (
     f"Choose a window of {MIN_WINDOW_DAYS} to {MAX_WINDOW_DAYS} working days, "
@@ -151,16 +146,10 @@ def start_async_meeting(
         ]
         return AsyncStart(
             card=card_of(session, here.learning_set, meeting),
-            opened=tuple(_opening(session, r, here.set_id) for r in opened),
+            opened=tuple(view_of(session, r, set_id=here.set_id) for r in opened),
             window_ends_at=meeting.window_ends_at,
             side_by_side=side_by_side,
         )
-
-
-def _opening(session: Session, round_: Round, set_id: int) -> RoundView:
-    """A round as it opens, with the presenter's outline to post in its thread."""
-    outline = outline_of(session, meeting_id=round_.meeting_id, user_id=round_.presenter_id)
-    return replace(view_of(session, round_, set_id=set_id), outline=outline)
 
 
 def _expect_everyone(session: Session, meeting: Meeting, now: datetime) -> None:
@@ -257,6 +246,7 @@ def open_async_round(
     assert round_.id is not None
     show_in_round(session, commitments=due, round_id=round_.id)
     schedule_phase(session, learning_set, meeting, round_, now)
+    owe_round_post(session, learning_set.id, round_, now)
     return round_
 
 
@@ -276,54 +266,9 @@ def compose_phase_due(session: Session, row: OutboxMessage, now: datetime) -> No
     round_, learning_set = found
     phase = str(row.payload.get("phase", ""))
     if round_.phase == phase and round_.paused_at is None:
-        change = move_on(session, learning_set, round_, Phase(phase), now, by=None)
-        if change is None:
-            return None
-        _owe_root_refresh(session, learning_set, round_, now)
-        return _told(change, round_)
-    move = last_move(session, round_id=_id(round_))
-    if move is None or move.from_phase != phase or move.moved_by is not None:
-        return None
-    assert learning_set.id is not None
-    return _told(
-        PhaseChange(round=view_of(session, round_, set_id=learning_set.id), left=Phase(phase)),
-        round_,
-    )
-
-
-def _owe_root_refresh(
-    session: Session, learning_set: LearningSet, round_: Round, now: datetime
-) -> None:
-    """The root message shows the new phase and its close (a separate row: it is an update)."""
-    assert learning_set.id is not None and round_.id is not None
-    owe(
-        session,
-        team_id=round_.team_id,
-        kind=ROOT_REFRESH,
-        target=round_.channel_id,
-        due_at=now,
-        key=set_key(learning_set.id, "root", round_.id, round_.phase),
-        payload={"round": round_.id},
-    )
-
-
-@composer(ROOT_REFRESH)
-def compose_root_refresh(session: Session, row: OutboxMessage, _now: datetime) -> Notice | None:
-    round_id = row.payload.get("round")
-    round_ = (
-        round_in_team(session, team_id=row.team_id, round_id=round_id)
-        if isinstance(round_id, int)
-        else None
-    )
-    meeting = session.get(Meeting, round_.meeting_id) if round_ else None
-    if round_ is None or meeting is None or round_.thread_ts is None:
-        return None
-    view = view_of(session, round_, set_id=meeting.set_id)
-    return Notice(message=RoundOpened(view), channel=round_.channel_id, replace_ts=round_.thread_ts)
-
-
-def _told(change: PhaseChange, round_: Round) -> Notice:
-    return Notice(message=change, channel=round_.channel_id, thread_ts=round_.thread_ts)
+        # The move owes what the Set is told (bot.flows.owed_posts); this row says nothing.
+        move_on(session, learning_set, round_, Phase(phase), now, by=None)
+    return None
 
 
 def _async_round(session: Session, row: OutboxMessage) -> tuple[Round, LearningSet] | None:
@@ -343,7 +288,7 @@ def _async_round(session: Session, row: OutboxMessage) -> tuple[Round, LearningS
 
 @composer(NEXT_IN_TURN)
 def compose_next_in_turn(session: Session, row: OutboxMessage, now: datetime) -> Notice | None:
-    """Open the next member's round of a meeting held in turn; its root is the notice."""
+    """Open the next member's round of a meeting held in turn; its root is owed with it."""
     meeting_id = row.payload.get("meeting")
     meeting = session.get(Meeting, meeting_id) if isinstance(meeting_id, int) else None
     if meeting is None or meeting.team_id != row.team_id or meeting.status != MeetingStatus.OPEN:
@@ -351,82 +296,16 @@ def compose_next_in_turn(session: Session, row: OutboxMessage, now: datetime) ->
     learning_set = session.get(LearningSet, meeting.set_id)
     assert learning_set is not None and meeting.id is not None
     rounds = rounds_of(session, meeting_id=meeting.id)
-    waiting_to_post = next((r for r in rounds if r.closed_at is None and r.thread_ts is None), None)
-    if waiting_to_post is None:
-        if any(r.closed_at is None for r in rounds):
-            return None
-        presented = {r.presenter_id for r in rounds}
-        present = taking_part(session, meeting)
-        waiting = [u for u in meeting.turn_order if u in present and u not in presented]
-        if not waiting or meeting.window_ends_at is None or meeting.window_ends_at <= now:
-            return None
-        budget = round_budget(meeting.window_ends_at - now, len(waiting), side_by_side=False)
-        waiting_to_post = open_async_round(session, learning_set, meeting, waiting[0], now, budget)
-    assert learning_set.id is not None
-    return Notice(
-        message=RoundOpened(view_of(session, waiting_to_post, set_id=learning_set.id)),
-        channel=waiting_to_post.channel_id,
-    )
-
-
-@dataclass(frozen=True)
-class RoundOpened:
-    """A round's root message, posted by the outbox; its ts becomes the round's thread."""
-
-    round: RoundView
-
-
-@after_sent(NEXT_IN_TURN)
-def _thread_of_new_round(session: Session, row: OutboxMessage, ts: str, now: datetime) -> None:
-    meeting_id = row.payload.get("meeting")
-    statement = select(Round).where(
-        Round.team_id == row.team_id,
-        Round.meeting_id == meeting_id,
-        col(Round.closed_at).is_(None),
-        col(Round.thread_ts).is_(None),
-    )
-    round_ = session.exec(statement).first()
-    if round_ is None:
-        return
-    round_.thread_ts = ts
-    session.add(round_)
-    meeting = session.get(Meeting, round_.meeting_id)
-    assert meeting is not None and round_.id is not None
-    owe(
-        session,
-        team_id=row.team_id,
-        kind=FIRST_PROMPT,
-        target=round_.channel_id,
-        due_at=now,
-        key=set_key(meeting.set_id, "round", round_.id, "first-prompt"),
-        payload={"round": round_.id},
-    )
-
-
-@composer(FIRST_PROMPT)
-def compose_first_prompt(session: Session, row: OutboxMessage, _now: datetime) -> Notice | None:
-    found = _async_round(session, row)
-    if found is None or found[0].thread_ts is None:
+    if any(r.closed_at is None for r in rounds):
         return None
-    round_, learning_set = found
-    assert learning_set.id is not None
-    view = _opening(session, round_, learning_set.id)
-    return Notice(message=PhasePrompt(view), channel=round_.channel_id, thread_ts=round_.thread_ts)
-
-
-@after_sent(FIRST_PROMPT)
-def _outline_posted(session: Session, row: OutboxMessage, _ts: str, _now: datetime) -> None:
-    """The outline went out with the first prompt: the store keeps no thread text."""
-    found = _async_round(session, row)
-    if found is not None:
-        discard_in(session, meeting_id=found[0].meeting_id, user_id=found[0].presenter_id)
-
-
-@dataclass(frozen=True)
-class PhasePrompt:
-    """What the thread is told as a phase begins: its purpose and its deadline."""
-
-    round: RoundView
+    presented = {r.presenter_id for r in rounds}
+    present = taking_part(session, meeting)
+    waiting = [u for u in meeting.turn_order if u in present and u not in presented]
+    if not waiting or meeting.window_ends_at is None or meeting.window_ends_at <= now:
+        return None
+    budget = round_budget(meeting.window_ends_at - now, len(waiting), side_by_side=False)
+    open_async_round(session, learning_set, meeting, waiting[0], now, budget)
+    return None
 
 
 # -- moving on early ----------------------------------------------------------------------

@@ -21,6 +21,7 @@ from sqlmodel import Session
 
 from bot.clock import Clock
 from bot.flows.access import Caller, InSet, Refusal, facilitator_here
+from bot.flows.owed_posts import owe_meeting_card, owe_meeting_ended
 from bot.flows.time_plan import TimePlan, plan_meeting
 from bot.store.db import Store
 from bot.store.meetings import (
@@ -150,6 +151,7 @@ def start_meeting(store: Store, clock: Clock, caller: Caller) -> MeetingCard:
     with store.session() as session:
         here = facilitator_here(session, caller)
         meeting = begin_meeting(session, here, clock.now())
+        owe_meeting_card(session, meeting, here.learning_set.channel_id or "", clock.now())
         return card_of(session, here.learning_set, meeting)
 
 
@@ -298,7 +300,8 @@ def end_meeting(store: Store, clock: Clock, caller: Caller) -> MeetingSummary:
         meeting = open_meeting_of(session, set_id=here.set_id)
         if meeting is None or not end_if_open(session, meeting=meeting, ended_at=clock.now()):
             raise Refusal(NOTHING_UNDER_WAY)
-        return _summary(session, here.learning_set, meeting, closed_automatically=False)
+        owe_meeting_ended(session, meeting, here.learning_set.channel_id or "", clock.now())
+        return summary_of(session, here.learning_set, meeting, closed_automatically=False)
 
 
 def close_overdue_meetings(store: Store, clock: Clock) -> list[MeetingSummary]:
@@ -339,7 +342,7 @@ def _close_overdue(store: Store, meeting_id: int) -> MeetingSummary | None:
             return None
         learning_set = session.get(LearningSet, meeting.set_id)
         assert learning_set is not None
-        return _summary(session, learning_set, meeting, closed_automatically=True)
+        return summary_of(session, learning_set, meeting, closed_automatically=True)
 
 
 def meeting_card(store: Store, *, team_id: str, meeting_id: int) -> MeetingCard:
@@ -455,7 +458,7 @@ def card_of(session: Session, learning_set: LearningSet, meeting: Meeting) -> Me
     )
 
 
-def _summary(
+def summary_of(
     session: Session, learning_set: LearningSet, meeting: Meeting, *, closed_automatically: bool
 ) -> MeetingSummary:
     """How an ended meeting went; absentees are counted against today's members."""

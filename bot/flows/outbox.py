@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol, cast
 
-from sqlalchemy import ColumnElement, CursorResult, and_, or_, update
+from sqlalchemy import ColumnElement, CursorResult, and_, or_, true, update
 from sqlmodel import Session, col, select
 
 from bot.clock import Clock
@@ -45,6 +45,7 @@ COMPOSER_MODULES: tuple[str, ...] = (
     "bot.flows.rounds",
     "bot.flows.learning_log",
     "bot.flows.async_meetings",
+    "bot.flows.announcements",
     "bot.flows.reminder_preferences",
 )
 
@@ -197,6 +198,37 @@ def dispatch_due(
             return report
 
 
+def dispatch_now(
+    store: Store,
+    messenger: Messenger,
+    clock: Clock,
+    *,
+    team_id: str,
+    prefix: str,
+    lease: timedelta = timedelta(seconds=10),
+) -> DispatchReport:
+    """Deliver at once what one request owed under `prefix`, and what that delivery owes next.
+
+    A request that changes what a Set sees (a round opened, moved on, closed; a meeting
+    started or ended) owes its messages in the same transaction as the change, then
+    sends them here before answering Slack. If the process dies first, the rows are still
+    owed, and any process's ticker sends them: the channel never misses a message the
+    store says was said. The short lease lets another process take over quickly.
+    """
+    load_composers()
+    report = DispatchReport()
+    mine = and_(
+        col(OutboxMessage.team_id) == team_id, col(OutboxMessage.dedupe_key).startswith(prefix)
+    )
+    while True:
+        now = clock.now()
+        claims = _claim(store, cutoff=now, now=now, batch=10, lease=lease, where=mine)
+        for claim in claims:
+            report.count(_settle_one(store, messenger, clock, claim))
+        if not claims:
+            return report
+
+
 def _claimable(cutoff: datetime) -> ColumnElement[bool]:
     """Pending and due, or claimed by a process whose lease has run out."""
     return or_(
@@ -211,7 +243,13 @@ def _claimable(cutoff: datetime) -> ColumnElement[bool]:
 
 
 def _claim(
-    store: Store, *, cutoff: datetime, now: datetime, batch: int, lease: timedelta
+    store: Store,
+    *,
+    cutoff: datetime,
+    now: datetime,
+    batch: int,
+    lease: timedelta,
+    where: ColumnElement[bool] | None = None,
 ) -> list[_Claim]:
     """Take up to `batch` due rows, soonest first: locked rows are skipped, the update re-checks.
 
@@ -222,7 +260,7 @@ def _claim(
     with store.session() as session:
         ids = session.exec(
             select(OutboxMessage.id)
-            .where(_claimable(cutoff))
+            .where(_claimable(cutoff), true() if where is None else where)
             .order_by(col(OutboxMessage.due_at), col(OutboxMessage.id))
             .limit(batch)
             .with_for_update(skip_locked=True)

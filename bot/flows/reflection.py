@@ -125,20 +125,19 @@ def needed_answers(present: int) -> int:
     return max(-(-present // 2), MIN_ANSWERS_SHOWN)
 
 
-def reflection_prompt(store: Store, *, team_id: str, meeting_id: int) -> ReflectionPrompt:
+def reflection_prompt(session: Session, *, team_id: str, meeting_id: int) -> ReflectionPrompt:
     """What to post in the channel once a meeting has ended."""
-    with store.session() as session:
-        meeting, learning_set = _meeting_and_set(session, team_id, meeting_id)
-        present = len(_present(session, meeting))
-        assert meeting.id is not None
-        return ReflectionPrompt(
-            meeting_id=meeting.id,
-            set_name=learning_set.name,
-            channel_id=learning_set.channel_id,
-            card_ts=meeting.card_ts,
-            present=present,
-            needed=needed_answers(present),
-        )
+    meeting, learning_set = _meeting_and_set(session, team_id, meeting_id)
+    present = len(_present(session, meeting))
+    assert meeting.id is not None
+    return ReflectionPrompt(
+        meeting_id=meeting.id,
+        set_name=learning_set.name,
+        channel_id=learning_set.channel_id,
+        card_ts=meeting.card_ts,
+        present=present,
+        needed=needed_answers(present),
+    )
 
 
 def reflection_form(store: Store, *, team_id: str, meeting_id: int, user_id: str) -> ReflectionForm:

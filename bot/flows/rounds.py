@@ -24,7 +24,7 @@ from bot.clock import Clock
 from bot.flows.access import Caller, InSet, Refusal, facilitator_here, member_here
 from bot.flows.meetings import NOTHING_UNDER_WAY
 from bot.flows.notices import Notice, composer
-from bot.flows.outlines import outline_of
+from bot.flows.owed_posts import owe_phase_change, owe_round_closed, owe_round_post
 from bot.flows.phase_moves import (
     cancel_phase_due,
     is_async,
@@ -223,8 +223,8 @@ def open_round(store: Store, clock: Clock, caller: Caller, *, presenter: str | N
         session.flush()
         show_in_round(session, commitments=due, round_id=_id(round_))
         _owe_time_notes(session, here.set_id, round_, facilitator=caller.user_id)
-        outline = outline_of(session, meeting_id=_id(meeting), user_id=chosen)
-        return replace(view_of(session, round_, set_id=here.set_id), outline=outline)
+        owe_round_post(session, here.set_id, round_, now)
+        return view_of(session, round_, set_id=here.set_id)
 
 
 def set_round_thread(store: Store, *, team_id: str, round_id: int, thread_ts: str) -> None:
@@ -301,6 +301,8 @@ def move_on(
     if is_async(meeting):
         cancel_phase_due(session, learning_set.id, round_, current)
         schedule_phase(session, learning_set, meeting, round_, now)
+    assert move.id is not None
+    owe_phase_change(session, learning_set.id, round_, move.id, now)
     return PhaseChange(
         round=view_of(session, round_, set_id=learning_set.id), left=current, move_id=move.id
     )
@@ -474,12 +476,14 @@ def _close(
     mine = set_key(set_id, "round", _id(round_)) + ":"
     cancel_keys(session, team_id=round_.team_id, prefix=mine)
     session.refresh(round_)
+    committed = committed_in(session, round_id=_id(round_))
+    owe_round_closed(session, set_id, round_, now, ask_for_action=not committed)
     meeting = session.get(Meeting, round_.meeting_id)
     if meeting is not None and is_async(meeting) and not meeting.side_by_side:
         owe_next_in_turn(session, set_id, round_, now)
     return ClosedRound(
         round=view_of(session, round_, set_id=set_id),
-        committed=committed_in(session, round_id=_id(round_)),
+        committed=committed,
     )
 
 

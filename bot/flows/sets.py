@@ -6,6 +6,7 @@ facilitators, tied to a problem area and a training theme, meeting on a schedule
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -16,6 +17,7 @@ from sqlmodel import Session, col, func, select
 from bot.clock import Clock
 from bot.flows.access import Caller, Refusal, facilitator_here
 from bot.flows.meeting_reminders import plan_set_reminders
+from bot.flows.owed_posts import owe_welcome
 from bot.flows.reminder_timing import ReminderTiming, timing_from
 from bot.flows.schedule import (
     Cadence,
@@ -127,9 +129,18 @@ class FormedSet:
 
 
 def form_set(
-    store: Store, clock: Clock, *, team_id: str, created_by: str, draft: SetDraft, channel_id: str
+    store: Store,
+    clock: Clock,
+    *,
+    team_id: str,
+    created_by: str,
+    draft: SetDraft,
+    channel_id: str,
+    zones: Mapping[str, str] | None = None,
+    welcome: bool = False,
 ) -> FormedSet:
-    """Store the Set, its people and every meeting date in one unit of work."""
+    """Store the Set, its people (in their own Slack zones) and every meeting date in one
+    unit of work; with `welcome`, also the welcome card its new channel is owed."""
     now = clock.now()
     starts = all_meetings(
         cadence=to_rfc5545(draft.cadence), first_at=draft.first_at, timezone=draft.timezone
@@ -153,9 +164,15 @@ def form_set(
         session.flush()
         assert learning_set.id is not None
         people = _people(draft)
+        zones = zones or {}
         members = [
             Membership(
-                team_id=team_id, set_id=learning_set.id, user_id=user, role=role, joined_at=now
+                team_id=team_id,
+                set_id=learning_set.id,
+                user_id=user,
+                role=role,
+                joined_at=now,
+                timezone=_known_zone(zones.get(user)),
             )
             for user, role in people.items()
         ]
@@ -171,7 +188,14 @@ def form_set(
         )
         session.flush()
         plan_set_reminders(session, learning_set=learning_set, now=now)
+        if welcome:
+            owe_welcome(session, learning_set, now)
     return FormedSet(learning_set, starts, members)
+
+
+def _known_zone(zone: str | None) -> str | None:
+    """Someone's Slack zone if the tz database knows it; else the Set's stands in."""
+    return zone if zone and timezone_error(zone) is None else None
 
 
 def _people(draft: SetDraft) -> dict[str, Role]:

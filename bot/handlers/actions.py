@@ -209,7 +209,7 @@ def _next_phase(body: dict[str, Any], client: WebClient, deps: Deps) -> None:
     change = rounds.advance(
         deps.store, deps.clock, caller, round_id=round_id, from_phase=from_phase
     )
-    show_change(client, change, mover=caller.user_id)
+    show_change(client, deps, change, team_id=caller.team_id, mover=caller.user_id)
 
 
 def _commit(body: dict[str, Any], client: WebClient, deps: Deps) -> None:

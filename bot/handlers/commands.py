@@ -26,7 +26,6 @@ from bot.flows import (
     meeting_reminders,
     meetings,
     membership,
-    reflection,
     reminder_preferences,
     rescheduling,
     resources,
@@ -40,7 +39,7 @@ from bot.handlers.home import refresh_set_homes
 from bot.handlers.interaction import tell
 from bot.handlers.meeting_card import refresh_card
 from bot.handlers.org import org_lead, org_leads_list, org_report_route
-from bot.handlers.round_posts import post_round, show_change, show_closed
+from bot.handlers.round_posts import announce_meeting, post_round, show_change, show_closed
 from bot.handlers.set_channel import invite_or_refuse, slack_names, slack_time_zones
 from bot.handlers.slash import Route, SlashRequest
 from bot.ui import resources as resources_ui
@@ -53,13 +52,10 @@ from bot.ui.insights import render_stats
 from bot.ui.learning import forget_confirmation, learning_card
 from bot.ui.learning_log import log_prompt_message
 from bot.ui.meeting import (
-    meeting_card_blocks,
     not_agreed_note,
     rules_reminder,
-    summary_blocks,
 )
 from bot.ui.new_set import new_set_modal
-from bot.ui.reflection import reflection_prompt_blocks
 from bot.ui.reminder_preferences import reminders_modal
 from bot.ui.reminder_timing import timing_modal
 from bot.ui.schedule import schedule_card
@@ -228,10 +224,8 @@ def _start_meeting(request: SlashRequest) -> None:
         client.views_open(trigger_id=request.trigger_id, view=view)
         return
     card = meetings.start_meeting(deps.store, deps.clock, request.caller)
-    shown = meeting_card_blocks(card)
-    posted = client.chat_postMessage(channel=channel, text=shown.text, blocks=shown.blocks)
-    meetings.set_card_ts(
-        deps.store, team_id=request.caller.team_id, meeting_id=card.meeting_id, ts=posted["ts"]
+    announce_meeting(
+        client, deps, team_id=request.caller.team_id, set_id=card.set_id, meeting_id=card.meeting_id
     )
     refresh_set_homes(
         client, deps, team_id=request.caller.team_id, set_id=card.set_id, everyone=True
@@ -258,20 +252,19 @@ def _end_meeting(request: SlashRequest) -> None:
     refresh_set_homes(
         client, deps, team_id=request.caller.team_id, set_id=summary.set_id, everyone=True
     )
-    said = summary_blocks(summary)
-    client.chat_postMessage(channel=channel, text=said.text, blocks=said.blocks)
+    announce_meeting(
+        client,
+        deps,
+        team_id=request.caller.team_id,
+        set_id=summary.set_id,
+        meeting_id=summary.meeting_id,
+    )
     stats = render_stats(
         insights.meeting_stats(deps.store, request.caller, meeting_id=summary.meeting_id)
     )
     client.chat_postEphemeral(
         channel=channel, user=request.caller.user_id, text=stats.text, blocks=stats.blocks
     )
-    prompt = reflection_prompt_blocks(
-        reflection.reflection_prompt(
-            deps.store, team_id=request.caller.team_id, meeting_id=summary.meeting_id
-        )
-    )
-    client.chat_postMessage(channel=channel, text=prompt.text, blocks=prompt.blocks)
     for asked in learning_log.log_prompts(
         deps.store, team_id=request.caller.team_id, meeting_id=summary.meeting_id
     ):
@@ -344,14 +337,20 @@ def _next_phase(request: SlashRequest) -> None:
     change = rounds.advance(
         request.deps.store, request.deps.clock, request.caller, round_id=None, from_phase=None
     )
-    show_change(request.client, change, mover=request.caller.user_id)
+    show_change(
+        request.client,
+        request.deps,
+        change,
+        team_id=request.caller.team_id,
+        mover=request.caller.user_id,
+    )
 
 
 def _close_round(request: SlashRequest) -> None:
     closed = rounds.close_round(
         request.deps.store, request.deps.clock, request.caller, round_id=None
     )
-    show_closed(request.client, closed)
+    show_closed(request.client, request.deps, closed, team_id=request.caller.team_id)
 
 
 def _my_actions(request: SlashRequest) -> Reply:

@@ -43,7 +43,7 @@ def _on_message(deps: Deps) -> Callable[..., None]:
             thread_ts=message.thread_ts,
         )
         if change is not None:
-            show_change(client, change)
+            show_change(client, deps, change, team_id=message.team_id)
 
     return on_message
 

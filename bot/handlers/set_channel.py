@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -27,8 +27,12 @@ def channel_name(set_name: str) -> str:
     return ("set-" + slug)[: CHANNEL_NAME_LIMIT - 3].rstrip("-_") or "set"
 
 
-def create_set_channel(client: WebClient, set_name: str) -> str:
-    """A new private channel named after the Set; a number is added if the name is taken."""
+def create_set_channel(client: WebClient, set_name: str, *, is_free: Callable[[str], bool]) -> str:
+    """A new private channel named after the Set; a number is added if the name is taken.
+
+    A channel of that name setbot made for an attempt that never finished (the bot was
+    stopped half-way, and the form sent again) is no Set's yet: it is used, not doubled.
+    """
     base = channel_name(set_name)
     for attempt in range(1, NAME_TRIES + 1):
         name = base if attempt == 1 else f"{base}-{attempt}"
@@ -36,6 +40,9 @@ def create_set_channel(client: WebClient, set_name: str) -> str:
             created = client.conversations_create(name=name, is_private=True)
         except SlackApiError as error:
             if error.response.get("error") == "name_taken":
+                left = _left_over(client, name, is_free)
+                if left is not None:
+                    return left
                 continue
             raise Refusal(
                 "Slack wouldn't let me create a channel for the Set ({reason}). Nothing was "
@@ -48,6 +55,18 @@ def create_set_channel(client: WebClient, set_name: str) -> str:
         "distinctive name, or pick an existing channel.",
         name=base,
     )
+
+
+def _left_over(client: WebClient, name: str, is_free: Callable[[str], bool]) -> str | None:
+    """setbot's own private channel called `name`, if no Set uses it."""
+    try:
+        mine = client.users_conversations(
+            types="private_channel", exclude_archived=True, limit=1000
+        )
+    except SlackApiError:
+        return None
+    found = next((c["id"] for c in mine.get("channels", []) if c.get("name") == name), None)
+    return found if found is not None and is_free(found) else None
 
 
 def use_existing_channel(client: WebClient, channel_id: str) -> str:

@@ -15,7 +15,6 @@ from bot.flows import (
     commitments,
     ground_rules,
     learning_log,
-    meeting_reminders,
     meetings,
     outlines,
     reflection,
@@ -27,12 +26,13 @@ from bot.flows import (
     time_agreement,
 )
 from bot.flows.access import Refusal
+from bot.flows.owed_posts import set_prefix
 from bot.flows.sharing import Source
 from bot.handlers import sharing as share_steps
 from bot.handlers.home import refresh_home, refresh_set_homes
 from bot.handlers.interaction import modal_caller, team_of, tell
 from bot.handlers.meeting_card import refresh_card
-from bot.handlers.round_posts import post_round
+from bot.handlers.round_posts import announce, post_round
 from bot.handlers.set_channel import (
     create_set_channel,
     invite,
@@ -132,13 +132,25 @@ def _new_set(
     ack()
     try:
         channel_id = (
-            create_set_channel(client, draft.name)
+            create_set_channel(
+                client,
+                draft.name,
+                is_free=lambda found: (
+                    sets.channel_problem(deps.store, team_id=caller.team_id, channel_id=found)
+                    is None
+                ),
+            )
             if choice.create or not choice.channel_id
             else use_existing_channel(client, choice.channel_id)
         )
     except Refusal as refusal:
         tell(client, caller.user_id, refusal_reply(refusal))
         return
+    # Slack first (people and their zones), then one unit of work in the store that also
+    # owes the welcome: if anything stops here, nothing is half-formed.
+    bot_user_id = body.get("authorizations", [{}])[0].get("user_id", "")
+    everyone = list(dict.fromkeys([*draft.facilitators, *draft.members, caller.user_id]))
+    invite(client, channel_id, everyone, bot_user_id)
     formed = sets.form_set(
         deps.store,
         deps.clock,
@@ -146,30 +158,13 @@ def _new_set(
         created_by=caller.user_id,
         draft=draft,
         channel_id=channel_id,
+        zones=slack_time_zones(client, everyone),
+        welcome=True,
     )
-    _record_time_zones(client, deps, caller.team_id, channel_id, formed)
-    bot_user_id = body.get("authorizations", [{}])[0].get("user_id", "")
-    everyone = [*draft.facilitators, *draft.members, caller.user_id]
-    invite(client, channel_id, list(dict.fromkeys(everyone)), bot_user_id)
-    welcome = cards.welcome_card(formed.learning_set, formed.meetings[:3])
-    client.chat_postMessage(channel=channel_id, text=welcome.text, blocks=welcome.blocks)
+    set_id = formed.learning_set.id or 0
+    announce(client, deps, team_id=caller.team_id, prefix=set_prefix(set_id))
     tell(client, caller.user_id, cards.set_ready(formed.learning_set.name, channel_id))
-    refresh_set_homes(
-        client, deps, team_id=caller.team_id, set_id=formed.learning_set.id or 0, everyone=True
-    )
-
-
-def _record_time_zones(
-    client: WebClient, deps: Deps, team_id: str, channel_id: str, formed: sets.FormedSet
-) -> None:
-    """Everyone's own Slack zone, kept before anyone is welcomed: reminders follow it."""
-    meeting_reminders.record_time_zones(
-        deps.store,
-        deps.clock,
-        team_id=team_id,
-        channel_id=channel_id,
-        zones=slack_time_zones(client, [m.user_id for m in formed.members]),
-    )
+    refresh_set_homes(client, deps, team_id=caller.team_id, set_id=set_id, everyone=True)
 
 
 def _move(

@@ -133,6 +133,22 @@ def conversations_create(ws: Workspace, args: Json) -> Json:
     return {"channel": channel.as_payload(viewer=ws.bot_user_id)}
 
 
+def users_conversations(ws: Workspace, args: Json) -> Json:
+    """The channels the caller (setbot) is in, of the types asked for."""
+    types = set(_split(args.get("types")) or ["public_channel"])
+    wanted = [
+        channel
+        for channel in ws.channels.values()
+        if not channel.is_im
+        and ws.bot_user_id in channel.members
+        and ("private_channel" if channel.is_private else "public_channel") in types
+    ]
+    return {
+        "channels": [channel.as_payload(viewer=ws.bot_user_id) for channel in wanted],
+        "response_metadata": {"next_cursor": ""},
+    }
+
+
 def conversations_invite(ws: Workspace, args: Json) -> Json:
     """Add people; only when every one of them is already in does Slack answer an error."""
     channel = ws.channel(args.get("channel"))
@@ -271,6 +287,7 @@ METHODS: dict[str, Method] = {
     "conversations.invite": conversations_invite,
     "conversations.join": conversations_join,
     "users.info": users_info,
+    "users.conversations": users_conversations,
     "views.open": views_open,
     "views.update": views_update,
     "views.publish": views_publish,

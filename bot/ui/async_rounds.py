@@ -13,17 +13,14 @@ from bot.flows.async_meetings import (
     MAX_WINDOW_DAYS,
     MIN_WINDOW_DAYS,
     AsyncStart,
-    PhasePrompt,
     Presence,
-    RoundOpened,
 )
 from bot.flows.rounds import PhaseChange, RoundView
 from bot.ui.blocks import Reply, actions, button, context, section
 from bot.ui.forms import input_block, modal, option, read_choice, read_text
 from bot.ui.mrkdwn import escape, mentions
 from bot.ui.notices import render
-from bot.ui.outlines import outline_post
-from bot.ui.rounds import local_time, phase_prompt, round_closed, round_root
+from bot.ui.rounds import local_time, phase_prompt, round_closed
 
 ASYNC_START_VIEW = "meeting_async_start"
 WINDOW_BLOCK = "async_window_days"
@@ -109,21 +106,6 @@ def phase_changed(change: PhaseChange) -> Reply:
     if change.closed is not None:
         return round_closed(change.closed)
     return phase_prompt(change.round)
-
-
-@render.register
-def round_opened(opened: RoundOpened) -> Reply:
-    return round_root(opened.round)
-
-
-@render.register
-def first_prompt(prompt: PhasePrompt) -> Reply:
-    """The first phase's prompt, after the presenter's outline when they wrote one."""
-    said = phase_prompt(prompt.round)
-    if prompt.round.outline is None:
-        return said
-    outline = outline_post(prompt.round.presenter, prompt.round.outline)
-    return Reply(text=outline.text, blocks=[*outline.blocks, *said.blocks])
 
 
 def presence_card(seen: Presence) -> Reply:

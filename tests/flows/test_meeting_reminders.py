@@ -260,8 +260,10 @@ def test_reminders_due_after_the_meeting_started_are_dropped(
 
     report = dispatch_due(store, messenger, clock)
 
-    # The channel's two reminders, four members' prepare messages and Dana's digest.
-    assert (report.sent, report.dropped) == (0, 2 + 4 + 1) and messenger.delivered == []
+    # The channel's two reminders, four members' prepare messages and Dana's digest are
+    # dropped; only the meeting card that starting it owed goes out.
+    assert (report.sent, report.dropped) == (1, 2 + 4 + 1)
+    assert [type(n.message) for n in messenger.delivered] == [meetings.MeetingCard]
 
 
 def test_the_reminder_says_when_and_who_is_to_report_back(

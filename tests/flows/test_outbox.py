@@ -21,6 +21,7 @@ from bot.flows.outbox import (
     DeliveryError,
     DeliveryFailed,
     dispatch_due,
+    dispatch_now,
 )
 from bot.store.db import Store
 from bot.store.models import Membership, OutboxMessage, OutboxStatus, Role
@@ -406,3 +407,34 @@ def test_a_row_of_an_unknown_kind_fails_with_a_clear_reason(
     assert report.failed == 1 and failed.status == OutboxStatus.FAILED
     assert failed.last_error == "no composer for outbox kind 'carrier_pigeon'"
     assert rows_of_kind(store, DELIVERY_FAILED) == []
+
+
+def test_a_request_sends_at_once_only_what_it_owed_under_its_prefix(
+    store: Store, clock: ManualClock, messenger: RecordingMessenger, set_id: int
+) -> None:
+    owe_ping(store, set_id, "mine", due_at=clock.now())
+    owe_ping(store, set_id + 1000, "another set's", due_at=clock.now())
+    owe_ping(store, set_id, "mine later", due_at=clock.now() + timedelta(minutes=5))
+
+    report = dispatch_now(
+        store, messenger, clock, team_id=TEAM, prefix=set_key(set_id, "ping", "mine")
+    )
+
+    assert messenger.texts == ["mine"]
+    assert report.sent == 1
+
+
+def test_what_a_killed_request_owed_is_sent_by_the_next_one_after_its_short_lease(
+    store: Store, clock: ManualClock, messenger: RecordingMessenger, set_id: int
+) -> None:
+    owe_ping(store, set_id, "card", due_at=clock.now())
+    dying = RecordingMessenger()
+    dying.during = lambda _notice: (_ for _ in ()).throw(KeyboardInterrupt())
+    with pytest.raises(KeyboardInterrupt):  # the process is stopped mid-delivery
+        dispatch_now(store, dying, clock, team_id=TEAM, prefix=set_key(set_id, "ping"))
+
+    clock.advance(timedelta(seconds=5))
+    assert dispatch_due(store, messenger, clock).sent == 0  # still its claim
+    clock.advance(timedelta(seconds=6))
+    assert dispatch_due(store, messenger, clock).sent == 1
+    assert messenger.texts == ["card"]

@@ -84,7 +84,8 @@ def reflect(
 def test_the_prompt_knows_how_many_were_here_and_how_many_answers_are_needed(
     store: Store, meeting_id: int
 ) -> None:
-    prompt = reflection.reflection_prompt(store, team_id=TEAM, meeting_id=meeting_id)
+    with store.session() as session:
+        prompt = reflection.reflection_prompt(session, team_id=TEAM, meeting_id=meeting_id)
 
     assert (prompt.present, prompt.needed) == (4, 2)
     assert (prompt.channel_id, prompt.set_name) == (CHANNEL, "New team leaders")

@@ -78,6 +78,7 @@ class Ticker:
         self.dispatch()
 
     def dispatch(self) -> DispatchReport:
+        self._kinds_sent_now()  # what a request sent itself (a meeting card) is not the ticker's
         before = len(self.slack.calls)
         report = dispatch_due(self.store, self.messenger, self.clock)
         posts = [c for c in self.slack.calls[before:] if c.method in POSTS]

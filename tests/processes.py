@@ -448,9 +448,28 @@ def snapshot(engine: Engine, slack: SlackEmulator) -> Snapshot:
         if "id" in table.c
     }
     return {
-        table.name: [_masked(table, row._mapping, places, channels) for row in rows[table.name]]
+        table.name: [
+            _owed_said(table, _masked(table, row._mapping, places, channels))
+            for row in rows[table.name]
+        ]
         for table in tables
     }
+
+
+def _owed_said(table: Table, masked: tuple[Any, ...]) -> tuple[Any, ...]:
+    """What a change owed the Set (its `:say:` rows) is compared as owed, not how delivered.
+
+    A kill mid-delivery leaves such a row claimed until the next process sends it again
+    (Slack's at-least-once edge), with one attempt more: that it is owed, and to whom, is
+    the record; a row given up on (failed) still shows.
+    """
+    if table.name != "outbox":
+        return masked
+    row = dict(zip(table.c.keys(), masked, strict=True))
+    if ":say:" not in str(row["dedupe_key"]) or row["status"] in ("failed", "cancelled"):
+        return masked
+    row.update(status="owed", attempts="<attempts>")
+    return tuple(row.values())
 
 
 def _masked(

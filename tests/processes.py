@@ -459,16 +459,16 @@ def snapshot(engine: Engine, slack: SlackEmulator) -> Snapshot:
 def _owed_said(table: Table, masked: tuple[Any, ...]) -> tuple[Any, ...]:
     """What a change owed the Set (its `:say:` rows) is compared as owed, not how delivered.
 
-    A kill mid-delivery leaves such a row claimed until the next process sends it again
-    (Slack's at-least-once edge), with one attempt more: that it is owed, and to whom, is
-    the record; a row given up on (failed) still shows.
+    A kill mid-delivery leaves such a row claimed, not yet marked sent, until the next
+    process sends it again (Slack's at-least-once edge), with one attempt more: that it is
+    owed, and to whom, is the record; a row given up on (failed) still shows.
     """
     if table.name != "outbox":
         return masked
     row = dict(zip(table.c.keys(), masked, strict=True))
     if ":say:" not in str(row["dedupe_key"]) or row["status"] in ("failed", "cancelled"):
         return masked
-    row.update(status="owed", attempts="<attempts>")
+    row.update(status="owed", attempts="<attempts>", claimed_until="<lease>", sent_at="<sent>")
     return tuple(row.values())
 
 

@@ -45,10 +45,10 @@ from bot.store.models import (
     MeetingMode,
     MeetingStatus,
     Membership,
-    ReminderPreference,
     Role,
 )
 from bot.store.outbox import cancel_keys, set_key
+from bot.store.preferences import is_away
 from bot.store.sets import current_members, membership
 
 # A scheduled meeting counts as today's when it is on the same local day and this close.
@@ -184,13 +184,11 @@ def _away_sends_apologies(
     """
     assert meeting.id is not None
     already = attendance_of(session, meeting_id=meeting.id)
-    for user in meeting.turn_order:
-        said = session.get(ReminderPreference, (meeting.team_id, user))
-        if said is None or said.away_until is None or user in already:
-            continue
+    for user in (u for u in meeting.turn_order if u not in already):
         place = membership(session, set_id=meeting.set_id, user_id=user)
         zone = (place.timezone if place else None) or learning_set.timezone
-        if now.astimezone(ZoneInfo(zone)).date() <= said.away_until:
+        today = now.astimezone(ZoneInfo(zone)).date()
+        if is_away(session, team_id=meeting.team_id, user_id=user, on=today):
             _attend(session, meeting, user, AttendanceStatus.APOLOGIES, at=now)
 
 

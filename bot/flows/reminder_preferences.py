@@ -195,12 +195,6 @@ def preferences_of(session: Session, *, team_id: str, user_id: str) -> ReminderP
     return found or ReminderPreference(team_id=team_id, user_id=user_id)
 
 
-def is_away(session: Session, *, team_id: str, user_id: str, on: date) -> bool:
-    """Whether they said they are away on `on` (a day in their own zone)."""
-    away_until = preferences_of(session, team_id=team_id, user_id=user_id).away_until
-    return away_until is not None and on <= away_until
-
-
 def their_zone(session: Session, *, team_id: str, user_id: str, fallback: str) -> str:
     """Their own Slack zone, as any of their Sets knows it; `fallback` when none does."""
     statement = select(Membership.timezone).where(

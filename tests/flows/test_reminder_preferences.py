@@ -32,7 +32,6 @@ from bot.flows.reminder_preferences import (
     ReminderChoice,
     ReminderKind,
     held,
-    is_away,
     not_now,
     preferences_of,
     reminder_form,
@@ -42,6 +41,7 @@ from bot.flows.reminder_preferences import (
 from bot.store.db import Store
 from bot.store.models import OutboxMessage, OutboxStatus, ReminderPreference
 from bot.store.outbox import owe, set_key
+from bot.store.preferences import is_away
 from tests.factories import TEAM
 from tests.flows.test_member_reminders import (
     ASHA,
